@@ -1,0 +1,21 @@
+"""DataBroker Workbench: the Streamlit entry point (navigation frame only)."""
+
+import streamlit as st
+
+from pages._ui import bootstrap, current_user, sidebar
+
+st.set_page_config(page_title="DataBroker Workbench", page_icon=":material/database:", layout="wide")
+bootstrap()
+user = current_user()
+
+if user is None:
+    navigation = st.navigation([st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:")])
+else:
+    navigation = st.navigation({
+        "Workbench": [
+            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        ],
+    })
+navigation.run()
+# Drawn after the page so the page's own work is not delayed by the health checks.
+sidebar(user)

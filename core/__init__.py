@@ -1,0 +1,1 @@
+"""DataBroker Workbench core library: all logic, no Streamlit."""

@@ -1,0 +1,23 @@
+"""Start-up: directories, schema migrations, orphaned jobs. Safe to call repeatedly."""
+
+from __future__ import annotations
+
+from core.config import Settings, get_settings
+from core.store import jobs
+from core.store.sql import migrate
+
+
+def init_workbench(settings: Settings | None = None) -> dict:
+    settings = settings or get_settings()
+    settings.ensure_dirs()
+    migrate(settings)
+    settings.resolved_secret_key  # noqa: B018 - creates the key file on first start
+    orphaned = jobs.fail_orphaned_jobs()
+    return {"data_dir": str(settings.data_dir), "database": _redacted(settings.sql_url), "orphaned_jobs": orphaned}
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, for display."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,47 @@
+"""Plotly figure builders: plain data in, a Figure out. No Streamlit, so they are tested directly."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+STAGE_LABELS = {
+    "raw": "Raw documents", "processed": "Standardized items", "validated": "Validated (kept)",
+    "packaged": "Published packages", "listed": "Listed", "sold": "Sold",
+}
+PALETTE = ["#3056d3", "#4a6fe0", "#6b8cff", "#16a085", "#f39c12", "#c0392b"]
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 340) -> go.Figure:
+    fig.update_layout(
+        title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        template="plotly_white", font=dict(size=13),
+    )
+    return fig
+
+
+def stage_funnel(counts: dict[str, int], title: str | None = None) -> go.Figure:
+    """The data funnel raw -> sold. Packages, listings and sales are counted in their own units."""
+    stages = [s for s in STAGE_LABELS if s in counts]
+    fig = go.Figure(
+        go.Bar(
+            x=[counts[s] for s in stages], y=[STAGE_LABELS[s] for s in stages], orientation="h",
+            marker_color=PALETTE[: len(stages)], text=[f"{counts[s]:,}" for s in stages], textposition="auto",
+            hovertemplate="%{y}: %{x:,}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title)
+
+
+def job_status_bar(jobs: list[dict]) -> go.Figure:
+    """Recent jobs by kind and status, stacked."""
+    kinds = sorted({j["kind"] for j in jobs})
+    statuses = ["succeeded", "running", "queued", "failed"]
+    colors = {"succeeded": "#16a085", "running": "#3056d3", "queued": "#95a5a6", "failed": "#c0392b"}
+    fig = go.Figure()
+    for status in statuses:
+        values = [sum(1 for j in jobs if j["kind"] == k and j["status"] == status) for k in kinds]
+        if any(values):
+            fig.add_bar(name=status, x=kinds, y=values, marker_color=colors[status])
+    fig.update_layout(barmode="stack")
+    return _layout(fig, None, height=260)

@@ -1,0 +1,120 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+One `Settings` object is shared by the app, the CLI and background jobs. A bad
+value raises `SettingsError` naming the setting, so the app can refuse to start
+with a message a person can act on instead of a traceback deep in a store.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the workbench cannot use."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Root of runtime data")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under DATA_DIR if unset")
+    mongodb_uri: str | None = Field(default=None, description="MongoDB URI; embedded server if unset")
+    secret_key: str | None = Field(default=None, description="Signs download tokens; generated if unset")
+    openai_api_key: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = Field(default=None, description="Override of Stripe's API base (tests)")
+    public_base_url: str = Field(default="http://localhost:8501", description="Where buyers reach the app")
+
+    demo_login: bool = Field(default=True, description="Offer 'Try the demo' when bound to localhost")
+    upload_max_mb: int = Field(default=200, ge=1, le=10_000)
+
+    scraper_user_agent: str = "DataBrokerWorkbench/0.1 (+https://localhost/contact)"
+    scraper_obey_robots: bool = True
+    scraper_per_host_delay_s: float = Field(default=1.0, ge=0, le=600)
+    scraper_per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    scraper_timeout_s: float = Field(default=15.0, gt=0, le=600)
+    scraper_retries: int = Field(default=3, ge=0, le=20)
+    scraper_max_page_mb: float = Field(default=5.0, gt=0, le=500)
+    scraper_max_redirects: int = Field(default=5, ge=0, le=30)
+
+    job_workers: int = Field(default=2, ge=1, le=32)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if value and value.startswith("postgres://"):
+            # SQLAlchemy 2 dropped the legacy alias that some hosts still hand out.
+            value = "postgresql://" + value[len("postgres://"):]
+        return value
+
+    @field_validator("mongodb_uri")
+    @classmethod
+    def _mongo_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value
+
+    @property
+    def sql_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'workbench.db'}"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        """SECRET_KEY, or one generated on first use and kept under DATA_DIR.
+
+        Keeping it on disk means download tokens survive a restart.
+        """
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        tmp = key_file.with_suffix(".tmp")
+        tmp.write_text(key)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, key_file)
+        return key
+
+    def ensure_dirs(self) -> None:
+        for sub in ("raw", "processed", "validated", "packages", "mongo", "models"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings, turning pydantic's errors into one message per bad setting."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]).upper() or "SETTINGS"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("Invalid configuration - " + "; ".join(problems)) from None
+    settings.data_dir = settings.data_dir.expanduser().resolve()
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

@@ -1,0 +1,254 @@
+"""Background jobs: long work (scrape, refine, package, train) off the UI thread.
+
+A job is a row in the Job table plus a function `fn(ctx, params) -> dict`.
+The Streamlit app submits it to a process-wide thread pool, so leaving a page
+or rerunning a script does not stop it; the page polls the row. The CLI runs
+the same function in the foreground. A crash marks the row failed with the
+error; a row left running by a process that died is marked failed at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Callable
+
+from sqlmodel import select
+
+from core.config import get_settings
+from core.store.models import Job
+from core.store.sql import session_scope
+
+JobFunction = Callable[["JobContext", dict], dict]
+_REGISTRY: dict[str, JobFunction] = {}
+# Modules whose import registers job functions; imported lazily so core.store stays light.
+JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs")
+MAX_LOG_CHARS = 200_000
+PROGRESS_WRITE_INTERVAL_S = 0.5
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+_active: set[int] = set()
+
+
+class JobCancelled(RuntimeError):
+    """Raised inside a job function when the user asked it to stop."""
+
+
+def job_function(kind: str) -> Callable[[JobFunction], JobFunction]:
+    def register(fn: JobFunction) -> JobFunction:
+        _REGISTRY[kind] = fn
+        return fn
+    return register
+
+
+def _load_job_modules() -> None:
+    for name in JOB_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real missing dependency inside the module must surface
+                raise
+
+
+def registered_kinds() -> list[str]:
+    _load_job_modules()
+    return sorted(_REGISTRY)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class JobContext:
+    job_id: int
+    echo: Callable[[str], None] | None = None
+    _last_write: float = 0.0
+    _pending_log: list[str] = field(default_factory=list)
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        now = time.monotonic()
+        if now - self._last_write < PROGRESS_WRITE_INTERVAL_S and fraction < 1.0:
+            return  # throttled: the UI polls every second, more writes only cost locks
+        self._last_write = now
+        self._flush(progress=fraction, message=message)
+        if self.echo and message:
+            self.echo(f"[{fraction:5.1%}] {message}")
+
+    def log(self, line: str) -> None:
+        stamped = f"{_now():%H:%M:%S} {line}"
+        self._pending_log.append(stamped)
+        if self.echo:
+            self.echo(line)
+        if len(self._pending_log) >= 20:
+            self._flush()
+
+    def should_stop(self) -> bool:
+        with session_scope() as session:
+            job = session.get(Job, self.job_id)
+            return bool(job and job.cancel_requested)
+
+    def check_cancelled(self) -> None:
+        if self.should_stop():
+            raise JobCancelled("Stopped at the user's request.")
+
+    def _flush(self, progress: float | None = None, message: str | None = None) -> None:
+        with session_scope() as session:
+            job = session.get(Job, self.job_id)
+            if job is None:
+                return
+            if progress is not None:
+                job.progress = progress
+            if message is not None:
+                job.message = message[:500]
+            if self._pending_log:
+                job.log = (job.log + "\n".join(self._pending_log) + "\n")[-MAX_LOG_CHARS:]
+                self._pending_log.clear()
+            session.add(job)
+
+
+def create_job(kind: str, params: dict | None = None, user_id: int | None = None) -> int:
+    _load_job_modules()
+    if kind not in _REGISTRY:
+        raise ValueError(f"Unknown job kind {kind!r}; known: {', '.join(sorted(_REGISTRY)) or 'none'}")
+    with session_scope() as session:
+        job = Job(kind=kind, params=params or {}, created_by=user_id, message="Waiting to start")
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def execute(job_id: int, echo: Callable[[str], None] | None = None) -> dict:
+    """Run a created job in the current thread, recording status, result or error."""
+    _load_job_modules()
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        kind, params = job.kind, dict(job.params)
+        job.status, job.started_at, job.owner_pid, job.message = "running", _now(), os.getpid(), "Starting"
+        session.add(job)
+    ctx = JobContext(job_id, echo=echo)
+    _active.add(job_id)
+    try:
+        result = _REGISTRY[kind](ctx, params) or {}
+        status, error, message = "succeeded", None, "Done"
+    except JobCancelled as exc:
+        result, status, error, message = {}, "failed", str(exc), "Stopped"
+    except Exception as exc:  # noqa: BLE001 - any crash must end as a failed row, never a lost job
+        result, status, message = {}, "failed", "Failed"
+        error = f"{type(exc).__name__}: {exc}"
+        ctx._pending_log.append(traceback.format_exc())
+    finally:
+        _active.discard(job_id)
+    ctx._flush(progress=1.0 if status == "succeeded" else None, message=message)
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        job.status, job.error, job.result, job.finished_at = status, error, result, _now()
+        session.add(job)
+    return {"status": status, "error": error, "result": result}
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=get_settings().job_workers, thread_name_prefix="job")
+        return _executor
+
+
+def submit(kind: str, params: dict | None = None, user_id: int | None = None) -> int:
+    """Create a job and start it in the background; returns the job id at once."""
+    job_id = create_job(kind, params, user_id)
+    _pool().submit(execute, job_id)
+    return job_id
+
+
+def run_foreground(kind: str, params: dict | None = None, user_id: int | None = None,
+                   echo: Callable[[str], None] | None = print) -> dict:
+    job_id = create_job(kind, params, user_id)
+    outcome = execute(job_id, echo=echo)
+    outcome["job_id"] = job_id
+    return outcome
+
+
+def request_cancel(job_id: int) -> None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job and job.status in ("queued", "running"):
+            job.cancel_requested = True
+            session.add(job)
+
+
+def get_job(job_id: int) -> dict | None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        return job.model_dump() if job else None
+
+
+def recent_jobs(limit: int = 20, kind: str | None = None) -> list[dict]:
+    with session_scope() as session:
+        query = select(Job).order_by(Job.id.desc()).limit(limit)
+        if kind:
+            query = query.where(Job.kind == kind)
+        return [job.model_dump(exclude={"log"}) for job in session.exec(query)]
+
+
+def fail_orphaned_jobs() -> int:
+    """Mark jobs whose process is gone as failed, so nothing shows 'running' forever."""
+    failed = 0
+    with session_scope() as session:
+        for job in session.exec(select(Job).where(Job.status.in_(("queued", "running")))):
+            pid = job.owner_pid
+            ours = pid == os.getpid() and job.id in _active
+            alive_elsewhere = pid is not None and pid != os.getpid() and _pid_alive(pid)
+            if ours or alive_elsewhere or (job.status == "queued" and pid is None and job.id in _active):
+                continue
+            if job.status == "queued" and pid is None and _recent(job.created_at):
+                continue  # just submitted by a live process, not started yet
+            job.status, job.finished_at = "failed", _now()
+            job.error = job.error or "Interrupted: the process running this job stopped before it finished."
+            session.add(job)
+            failed += 1
+    return failed
+
+
+def _recent(created_at: datetime, seconds: float = 60.0) -> bool:
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return (_now() - created_at).total_seconds() < seconds
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def wait_for(job_id: int, timeout_s: float = 60.0, poll_s: float = 0.1) -> dict:
+    """Block until a job ends (used by tests and the CLI's --wait)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = get_job(job_id)
+        if job and job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(poll_s)
+    raise TimeoutError(f"Job {job_id} did not finish within {timeout_s:.0f} s")
+
+
+def shutdown_pool(wait: bool = True) -> None:
+    global _executor
+    with _executor_lock:
+        if _executor is not None:
+            _executor.shutdown(wait=wait)
+            _executor = None

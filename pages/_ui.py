@@ -1,0 +1,100 @@
+"""Streamlit glue shared by pages: start-up, the signed-in user, job progress panels.
+
+Pages stay thin: widgets, one call into core/, a rendering of the result.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.auth import Principal
+from core.config import SettingsError
+
+USER_KEY = "auth_user"
+
+
+@st.cache_resource(show_spinner="Starting the workbench stores...")
+def _bootstrap() -> dict:
+    from core.bootstrap import init_workbench
+    from core.store.raw import get_raw_store
+
+    info = init_workbench()
+    get_raw_store()  # starts the embedded MongoDB server once for every session
+    return info
+
+
+def bootstrap() -> None:
+    """Initialise stores once per process; on failure show what to do and stop the page."""
+    try:
+        _bootstrap()
+    except SettingsError as exc:
+        st.error(f"The workbench cannot start: {exc}. Fix the setting in your environment or .env and reload.")
+        st.stop()
+    except Exception as exc:  # noqa: BLE001 - any start-up failure becomes a readable message
+        st.error(f"The workbench stores could not start: {exc}")
+        st.info("Check DATA_DIR is writable, and DATABASE_URL / MONGODB_URI if you set them, then reload.")
+        st.stop()
+
+
+def current_user() -> Principal | None:
+    data = st.session_state.get(USER_KEY)
+    return Principal(**data) if data else None
+
+
+def sign_in_as(principal: Principal) -> None:
+    st.session_state[USER_KEY] = principal.as_dict()
+
+
+def sign_out() -> None:
+    st.session_state.pop(USER_KEY, None)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def store_health() -> dict:
+    from core.status import raw_health, sql_health
+
+    return {"sql": sql_health(), "raw": raw_health()}
+
+
+def sidebar(user: Principal | None) -> None:
+    with st.sidebar:
+        if user:
+            st.markdown(f"**{user.display_name}**  \n{user.email}")
+            st.caption(f"Role: {user.role}" + (" · demo account" if user.is_demo else ""))
+            if st.button("Sign out", key="sidebar_sign_out", width="stretch"):
+                sign_out()
+                st.rerun()
+        st.divider()
+        health = store_health()
+        for label, key in (("SQL store", "sql"), ("Raw store", "raw")):
+            info = health[key]
+            icon = ":material/check_circle:" if info["ok"] else ":material/error:"
+            detail = info["kind"] if info["ok"] else f"{info['kind']}: {info.get('error', 'down')}"
+            st.caption(f"{icon} {label}: {detail}")
+
+
+def show_job(job_id: int, key: str) -> dict | None:
+    """A live progress panel for a job; polls while it runs, then shows the outcome."""
+    from core.store import jobs
+
+    @st.fragment(run_every=1.0)
+    def _live() -> None:
+        job = jobs.get_job(job_id)
+        if job is None:
+            st.warning(f"Job {job_id} no longer exists.")
+            return
+        if job["status"] in ("queued", "running"):
+            st.progress(job["progress"], text=f"{job['kind']} job {job_id}: {job['message']}")
+            if st.button("Stop", key=f"{key}_stop_{job_id}"):
+                jobs.request_cancel(job_id)
+            return
+        st.rerun()  # finished: redraw the whole page once, without polling
+
+    job = jobs.get_job(job_id)
+    if job and job["status"] in ("queued", "running"):
+        _live()
+    elif job and job["status"] == "succeeded":
+        st.success(f"{job['kind'].capitalize()} job {job_id} finished: {job['message']}")
+    elif job:
+        st.error(f"{job['kind'].capitalize()} job {job_id} failed: {job['error']}")
+    return job

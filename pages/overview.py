@@ -1,0 +1,46 @@
+import pandas as pd
+import streamlit as st
+
+from core import charts
+from core.status import workbench_status
+
+st.title("Overview")
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _status() -> dict:
+    return workbench_status(job_limit=15)
+
+
+status = _status()
+counts = status["counts"]
+if counts:
+    cols = st.columns(len(counts))
+    for col, (stage, count) in zip(cols, counts.items(), strict=True):
+        col.metric(charts.STAGE_LABELS[stage], f"{count:,}")
+    if any(counts.values()):
+        st.plotly_chart(charts.stage_funnel(counts, "From raw data to sales"), width="stretch")
+    if counts["raw"] == 0:
+        st.info("The raw store is empty. Open **Sources & Scraping** to scrape the demo sites, or **Upload** a file.")
+else:
+    st.error("The SQL store is not reachable, so no counts can be shown.")
+
+st.subheader("Recent jobs")
+jobs = status["recent_jobs"]
+if jobs:
+    table = pd.DataFrame(jobs)[["id", "kind", "status", "progress", "message", "error", "created_at", "finished_at"]]
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
+    )
+else:
+    st.caption("No jobs yet. Scraping, refinement and packaging runs appear here.")
+
+st.subheader("Stores")
+for label, key in (("SQL store (system of record)", "sql"), ("Raw store (original documents)", "raw")):
+    info = status[key]
+    if info["ok"]:
+        extra = info.get("url") or ", ".join(f"{app}: {n:,}" for app, n in info.get("documents", {}).items())
+        st.success(f"{label}: {info['kind']}" + (f" - {extra}" if extra else ""))
+    else:
+        st.error(f"{label}: {info['kind']} is down: {info.get('error')}")
