@@ -15,6 +15,9 @@ else:
         "Workbench": [
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         ],
+        "Collect": [
+            st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+        ],
     })
 navigation.run()
 # Drawn after the page so the page's own work is not delayed by the health checks.

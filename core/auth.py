@@ -31,6 +31,7 @@ DEMO_ACCOUNTS = {
     "supplier": ("demo-supplier@workbench.local", "Demo Supplier"),
     "buyer": ("demo-buyer@workbench.local", "Demo Buyer"),
 }
+CLI_ACCOUNT = ("cli@workbench.local", "Command line")
 
 
 class AuthError(ValueError):
@@ -129,10 +130,19 @@ def demo_principal(role: str = "admin") -> Principal:
     if role not in DEMO_ACCOUNTS:
         raise AuthError(f"No demo account for role {role!r}.")
     email, name = DEMO_ACCOUNTS[role]
+    return _service_account(email, name, role)
+
+
+def cli_principal() -> Principal:
+    """The local operator running `python -m core`: whoever has shell access to DATA_DIR is an admin."""
+    return _service_account(CLI_ACCOUNT[0], CLI_ACCOUNT[1], "admin")
+
+
+def _service_account(email: str, name: str, role: str) -> Principal:
     with session_scope() as session:
         user = session.exec(select(User).where(User.email == email)).first()
         if user is None:
-            user = User(email=email, display_name=name, role=role, is_demo=True, password_hash="!demo")
+            user = User(email=email, display_name=name, role=role, is_demo=True, password_hash="!no-password")
             session.add(user)
             try:
                 session.flush()

@@ -33,7 +33,7 @@ def test_json_columns_round_trip(sql_url):
         assert item.fields == {"price": 12.5, "attributes": {"beds": 2}}
 
 
-def test_item_is_unique_per_dataset_and_content_hash(sql_url):
+def test_item_is_unique_per_dataset_source_and_content_hash(sql_url):
     with session_scope() as session:
         dataset = Dataset(name="d", app="news")
         session.add(dataset)

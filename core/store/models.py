@@ -78,7 +78,9 @@ class Dataset(SQLModel, table=True):
 
 
 class Item(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("dataset_id", "content_hash", name="uq_item_dataset_hash"),)
+    # Mirrors the raw store's uniqueness: the same content from two sources stays two items, so
+    # refinement (not ingest) decides which copy survives and records why.
+    __table_args__ = (UniqueConstraint("dataset_id", "source_id", "content_hash", name="uq_item_source_hash"),)
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     source_app: str = Field(max_length=50)

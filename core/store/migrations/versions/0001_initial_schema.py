@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:40:32.274721
+Create Date: 2026-11-23 09:52:00.266794
 """
 from alembic import op
 import sqlalchemy as sa
@@ -132,7 +132,7 @@ def upgrade() -> None:
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['dataset_id'], ['dataset.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('dataset_id', 'content_hash', name='uq_item_dataset_hash')
+    sa.UniqueConstraint('dataset_id', 'source_id', 'content_hash', name='uq_item_source_hash')
     )
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_dataset_id'), ['dataset_id'], unique=False)
