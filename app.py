@@ -17,6 +17,7 @@ else:
         ],
         "Collect": [
             st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+            st.Page("pages/raw_explorer.py", title="Raw Explorer", icon=":material/manage_search:"),
         ],
     })
 navigation.run()

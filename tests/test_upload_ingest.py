@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -59,8 +60,8 @@ def test_wrong_encoding_is_decoded_not_lost():
 def test_jsonl_bad_lines_are_named():
     parsed = parse_file("x.jsonl", b'{"a": 1}\nnot json\n[1, 2]\n\n{"a": 2}\n')
     assert [r["_line"] for r in parsed.records] == [1, 5]
-    assert [(line, reason.split(":")[0]) for _, line, reason in parsed.rejected] == [(2, "invalid JSON"),
-                                                                                     (3, "expected a JSON object, found list")]
+    reasons = [(line, reason.split(":")[0]) for _, line, reason in parsed.rejected]
+    assert reasons == [(2, "invalid JSON"), (3, "expected a JSON object, found list")]
 
 
 def test_json_array_wrapped_in_items_and_parquet_are_read():
@@ -147,8 +148,11 @@ def test_cli_ingest_refuses_without_attest_and_prints_counts(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("title,text\nA,alpha text\nB,beta,extra\n")
     env_data = {"DATA_DIR": str(tmp_path / "data")}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "core", "ingest", str(path), *a], capture_output=True,
-                                    text=True, env={**__import__("os").environ, **env_data}, timeout=120)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "core", "ingest", str(path), *args], capture_output=True,
+                              text=True, env={**os.environ, **env_data}, timeout=120)
+
     refused = run("--app", "uploads", "--dataset", "cli", "--license", "MIT")
     assert refused.returncode == 2 and "--attest" in refused.stderr
     done = run("--app", "uploads", "--dataset", "cli", "--license", "MIT", "--attest")

@@ -89,7 +89,8 @@ def items_from_documents(app: str, dataset_id: int, documents: list[dict]) -> in
         rows.append({
             "dataset_id": dataset_id, "source_app": app, "source_id": doc["source_id"], "raw_id": str(doc["_id"]),
             "url": (doc.get("url") or "")[:2000] or None, "content_hash": doc["content_hash"],
-            "title": (standard["title"] or "")[:1000] or None, "text": standard["text"], "data_type": standard["data_type"],
+            "title": (standard["title"] or "")[:1000] or None, "text": standard["text"],
+            "data_type": standard["data_type"],
             "fields": standard["fields"], "created_at": datetime.now(UTC),
         })
     if not rows:

@@ -255,7 +255,8 @@ def _check_archive(name: str, members: list[zipfile.ZipInfo], limits: UploadLimi
             raise UploadError(f"{name} contains a symbolic link '{member.filename}'; archive refused.")
         ratio = member.file_size / max(member.compress_size, 1)
         if ratio > limits.max_compression_ratio and member.file_size > 1024 * 1024:
-            raise UploadError(f"{name}: '{member.filename}' expands {ratio:.0f}x (zip bomb suspected); archive refused.")
+            raise UploadError(
+                f"{name}: '{member.filename}' expands {ratio:.0f}x (zip bomb suspected); archive refused.")
         total += member.file_size
     if total > limits.max_archive_total_bytes:
         raise UploadError(f"{name} would expand to {total / 1e9:.1f} GB; the limit is "
@@ -264,7 +265,8 @@ def _check_archive(name: str, members: list[zipfile.ZipInfo], limits: UploadLimi
 
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: UploadLimits) -> bytes:
     # Headers can lie about sizes, so stop reading at the limit whatever they claim.
-    budget = min(limits.max_member_bytes, max(member.compress_size, 1) * int(limits.max_compression_ratio) + 1024 * 1024)
+    ratio_budget = max(member.compress_size, 1) * int(limits.max_compression_ratio) + 1024 * 1024
+    budget = min(limits.max_member_bytes, ratio_budget)
     chunks, read = [], 0
     with archive.open(member) as handle:
         while chunk := handle.read(1024 * 1024):

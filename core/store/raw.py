@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import gridfs
 import pymongo
 from bson import ObjectId
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from core.config import Settings, get_settings
 from core.store.embedded_mongo import embedded_manager
@@ -55,6 +55,10 @@ def content_hash(content: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def day_number(moment: datetime | date) -> int:
+    return moment.year * 10000 + moment.month * 100 + moment.day
+
+
 def validate_app_name(app: str) -> str:
     if not _APP_NAME.match(app or ""):
         raise RawStoreError(
@@ -80,14 +84,29 @@ class RawStore:
         if app not in self._indexed:
             with self._lock:
                 if app not in self._indexed:
-                    coll.create_index(
-                        [("source_id", pymongo.ASCENDING), ("content_hash", pymongo.ASCENDING)],
-                        unique=True, name="uq_source_hash",
-                    )
-                    coll.create_index([("fetched_at", pymongo.DESCENDING)], name="ix_fetched_at")
-                    coll.create_index([("url", pymongo.ASCENDING)], name="ix_url")
+                    self._ensure_indexes(coll)
                     self._indexed.add(app)
         return coll
+
+    @staticmethod
+    def _ensure_indexes(coll) -> None:
+        # The embedded server renames indexes and rejects re-creating a text index, so compare by
+        # key fields and treat a refused text index as present.
+        present = {tuple(field for field, _ in info["key"]) for info in coll.index_information().values()}
+        wanted = [
+            ([("source_id", pymongo.ASCENDING), ("content_hash", pymongo.ASCENDING)], True),
+            ([("fetched_at", pymongo.DESCENDING)], False),
+            ([("url", pymongo.ASCENDING)], False),
+            ([("fetched_day", pymongo.ASCENDING)], False),
+        ]
+        for keys, unique in wanted:
+            if tuple(field for field, _ in keys) not in present:
+                coll.create_index(keys, unique=unique)
+        try:
+            # Full-text index (FTS5 on the embedded server): word search without scanning documents.
+            coll.create_index([("raw_content", pymongo.TEXT), ("url", pymongo.TEXT)], name="tx_content")
+        except OperationFailure:
+            pass
 
     def apps(self) -> list[str]:
         names = self.client.list_database_names()
@@ -107,6 +126,9 @@ class RawStore:
                 continue
             prepared = dict(doc)
             prepared.setdefault("_id", ObjectId())
+            # A derived integer day (YYYYMMDD): on the embedded server, range filters over datetimes or
+            # date-like strings take ~1 s per 20k documents, over integers a few ms.
+            prepared["fetched_day"] = day_number(doc["fetched_at"])
             batch.append(prepared)
             positions.append(position)
             if len(batch) >= batch_size:

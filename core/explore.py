@@ -1,0 +1,188 @@
+"""Raw Explorer queries: server-side pages of raw documents, one record in full, labels, deletes, export.
+
+Pages never load a whole collection: each query asks the raw store for one
+page (plus one row to know whether there is a next page) and leaves the large
+`raw_content` out of list views.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator
+
+import pandas as pd
+from sqlmodel import delete, select
+
+from core import audit
+from core.auth import Principal, require_role
+from core.store.models import Feedback, Item, RefinementRecord, RefinementRun
+from core.store.raw import day_number, get_raw_store
+from core.store.sql import session_scope
+
+LIST_PROJECTION = {"raw_content": 0}
+SORTS = {"newest": [("fetched_at", -1)], "oldest": [("fetched_at", 1)], "url": [("url", 1)]}
+EXPORT_LIMIT = 100_000
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class RawFilter:
+    source_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    status: int | None = None  # HTTP status recorded at fetch time
+    has_field: str | None = None  # an extracted field that must be present
+    text: str | None = None  # case-insensitive search in URL and raw content
+
+    def query(self) -> dict:
+        query: dict = {}
+        if self.source_id:
+            query["source_id"] = self.source_id
+        if self.date_from or self.date_to:
+            span = {}
+            if self.date_from:
+                span["$gte"] = day_number(self.date_from)
+            if self.date_to:
+                span["$lte"] = day_number(self.date_to)
+            query["fetched_day"] = span
+        if self.status is not None:
+            query["metadata.status"] = self.status
+        if self.has_field:
+            query[f"metadata.extracted.{self.has_field}"] = {"$exists": True, "$nin": [None, ""]}
+        if self.text and self.text.strip():
+            query["$text"] = {"$search": self.text.strip()}
+        return query
+
+
+def _row(doc: dict) -> dict:
+    meta = doc.get("metadata") or {}
+    extracted = meta.get("extracted") or {}
+    return {
+        "id": doc["_id"], "source_id": doc.get("source_id"), "url": doc.get("url"), "fetched_at": doc.get("fetched_at"),
+        "status": meta.get("status"), "kind": meta.get("kind"), "title": extracted.get("title") or meta.get("file"),
+        "license": meta.get("license"),
+    }
+
+
+def raw_page(app: str, flt: RawFilter = RawFilter(), sort: str = "newest", page: int = 0,
+             page_size: int = 50) -> tuple[pd.DataFrame, bool]:
+    """One page of raw documents as a table, and whether another page follows."""
+    docs = get_raw_store().find(app, flt.query(), sort=SORTS.get(sort, SORTS["newest"]), skip=page * page_size,
+                                limit=page_size + 1, projection=LIST_PROJECTION)
+    has_more = len(docs) > page_size
+    frame = pd.DataFrame([_row(d) for d in docs[:page_size]],
+                         columns=["id", "source_id", "url", "fetched_at", "status", "kind", "title", "license"])
+    return frame, has_more
+
+
+def source_ids(app: str) -> list[str]:
+    return sorted(s for s in get_raw_store().collection(app).distinct("source_id") if s)
+
+
+def record_detail(app: str, raw_id: str) -> dict | None:
+    """Everything about one raw record: the document, its other versions, its item and refinement outcome."""
+    raw = get_raw_store()
+    doc = raw.get(app, raw_id)
+    if doc is None:
+        return None
+    versions = raw.find(app, {"source_id": doc["source_id"], "url": doc["url"]}, sort=[("fetched_at", -1)],
+                        limit=20, projection={"raw_content": 0})
+    with session_scope() as session:
+        item = session.exec(select(Item).where(Item.raw_id == raw_id)).first()
+        item_data = item.model_dump() if item else None
+        refinement = None
+        if item is not None:
+            row = session.exec(
+                select(RefinementRecord, RefinementRun.recipe_hash)
+                .join(RefinementRun, RefinementRun.id == RefinementRecord.run_id)
+                .where(RefinementRecord.item_id == item.id).order_by(RefinementRecord.run_id.desc())
+            ).first()
+            if row:
+                record, recipe_hash = row
+                refinement = {**record.model_dump(), "recipe_hash": recipe_hash}
+    meta = doc.get("metadata") or {}
+    provenance = {k: meta.get(k) for k in ("license", "origin", "attested", "attested_by", "notes", "upload",
+                                           "job_id", "status", "final_url", "content_type") if k in meta}
+    return {"document": doc, "versions": [{"id": v["_id"], "fetched_at": v["fetched_at"],
+                                           "content_hash": v["content_hash"]} for v in versions],
+            "item": item_data, "refinement": refinement, "provenance": provenance}
+
+
+def label_records(principal: Principal, app: str, raw_ids: list[str], label: str) -> int:
+    """Store good/bad labels (one per user and record; relabelling replaces)."""
+    require_role(principal, "supplier", "admin", action="label records")
+    if label not in ("good", "bad"):
+        raise ValueError("A label is 'good' or 'bad'.")
+    with session_scope() as session:
+        session.exec(delete(Feedback).where(Feedback.app == app, Feedback.user_id == principal.id,
+                                            Feedback.raw_id.in_(raw_ids)))
+        session.add_all(Feedback(app=app, raw_id=r, label=label, user_id=principal.id) for r in raw_ids)
+    audit.record("label", principal.id, f"{app}:{len(raw_ids)} records", label=label, raw_ids=raw_ids[:100])
+    return len(raw_ids)
+
+
+def labels_for(app: str, raw_ids: list[str]) -> dict[str, str]:
+    with session_scope() as session:
+        rows = session.exec(select(Feedback.raw_id, Feedback.label).where(Feedback.app == app,
+                                                                           Feedback.raw_id.in_(raw_ids)))
+        return dict(rows.all())
+
+
+def delete_records(principal: Principal, app: str, raw_ids: list[str]) -> dict:
+    """Delete raw records and the items made from them; items already judged by a run are kept as history."""
+    require_role(principal, "supplier", "admin", action="delete records")
+    with session_scope() as session:
+        judged = set(session.exec(
+            select(Item.raw_id).join(RefinementRecord, RefinementRecord.item_id == Item.id)
+            .where(Item.raw_id.in_(raw_ids))
+        ).all())
+        removable = [r for r in raw_ids if r not in judged]
+        session.exec(delete(Item).where(Item.raw_id.in_(removable)))
+    deleted = get_raw_store().delete_documents(app, raw_ids)
+    audit.record("delete_raw", principal.id, f"{app}:{deleted} records", raw_ids=raw_ids[:100],
+                 items_kept_as_history=len(judged))
+    return {"deleted": deleted, "items_kept_as_history": len(judged)}
+
+
+def escape_csv_cell(value) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ is prefixed with a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def iter_export(app: str, flt: RawFilter, fmt: str, batch: int = 2000) -> Iterator[str]:
+    """The current filter as JSONL or CSV text chunks (at most EXPORT_LIMIT records)."""
+    if fmt not in ("jsonl", "csv"):
+        raise ValueError("Export format is jsonl or csv.")
+    raw = get_raw_store()
+    columns = ["id", "source_id", "url", "fetched_at", "content_hash", "title", "raw_content", "metadata"]
+    if fmt == "csv":
+        yield _csv_line(columns)
+    for start in range(0, EXPORT_LIMIT, batch):
+        docs = raw.find(app, flt.query(), sort=SORTS["newest"], skip=start, limit=batch)
+        for doc in docs:
+            row = {"id": doc["_id"], "source_id": doc.get("source_id"), "url": doc.get("url"),
+                   "fetched_at": doc.get("fetched_at"), "content_hash": doc.get("content_hash"),
+                   "title": ((doc.get("metadata") or {}).get("extracted") or {}).get("title"),
+                   "raw_content": doc.get("raw_content"), "metadata": doc.get("metadata")}
+            if fmt == "jsonl":
+                yield json.dumps(row, ensure_ascii=False, default=str) + "\n"
+            else:
+                row["metadata"] = json.dumps(row["metadata"], ensure_ascii=False, default=str)
+                yield _csv_line([row[c] for c in columns])
+        if len(docs) < batch:
+            return
+
+
+def _csv_line(values: list) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([escape_csv_cell(v) for v in values])
+    return buffer.getvalue()
+
+
+def export_bytes(app: str, flt: RawFilter, fmt: str) -> bytes:
+    return "".join(iter_export(app, flt, fmt)).encode("utf-8")

@@ -1,0 +1,155 @@
+import json
+
+import streamlit as st
+
+from core import explore
+from core.auth import PermissionDenied
+from core.store.raw import get_raw_store
+from pages._ui import current_user
+
+PAGE_SIZE = 50
+MAX_SOURCE_CHARS = 200_000
+
+st.title("Raw Explorer")
+st.caption("Raw records exactly as collected, newest first. Stored HTML is shown as source text, never rendered.")
+user = current_user()
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _apps() -> list[str]:
+    return get_raw_store().apps()
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _sources(app: str) -> list[str]:
+    return explore.source_ids(app)
+
+
+apps = _apps()
+if not apps:
+    st.info("The raw store is empty. Scrape the demo sources on **Sources & Scraping** or **Upload** a file.")
+    st.stop()
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
+    app = c1.selectbox("Application", apps, key="rawx_app")
+    source = c2.selectbox("Source", ["(all sources)", *_sources(app)], key="rawx_source")
+    text = c3.text_input("Search words", key="rawx_text", placeholder="words in the content or URL")
+    sort = c4.selectbox("Sort", list(explore.SORTS), key="rawx_sort")
+    c5, c6, c7 = st.columns([2, 1, 1])
+    dates = c5.date_input("Fetched between", value=(), key="rawx_dates")
+    status = c6.selectbox("HTTP status", ["any", 200, 304, 404, 500], key="rawx_status")
+    has_field = c7.selectbox("Has field", ["any", "title", "text", "author", "date", "price", "sku", "location"],
+                             key="rawx_has_field")
+
+flt = explore.RawFilter(
+    source_id=None if source.startswith("(") else source,
+    date_from=dates[0] if len(dates) > 0 else None, date_to=dates[1] if len(dates) > 1 else None,
+    status=None if status == "any" else int(status), has_field=None if has_field == "any" else has_field,
+    text=text or None,
+)
+filter_key = (app, flt, sort)
+if st.session_state.get("rawx_filter_key") != filter_key:
+    st.session_state["rawx_filter_key"] = filter_key
+    st.session_state["rawx_page"] = 0
+page = st.session_state.get("rawx_page", 0)
+
+table, has_more = explore.raw_page(app, flt, sort=sort, page=page, page_size=PAGE_SIZE)
+nav_prev, nav_info, nav_next = st.columns([1, 3, 1])
+if nav_prev.button("Previous", disabled=page == 0, key="rawx_prev", width="stretch"):
+    st.session_state["rawx_page"] = page - 1
+    st.rerun()
+nav_info.caption(f"Page {page + 1} · records {page * PAGE_SIZE + 1 if len(table) else 0}-"
+                 f"{page * PAGE_SIZE + len(table)} · {get_raw_store().estimated_count(app):,} in {app}")
+if nav_next.button("Next", disabled=not has_more, key="rawx_next", width="stretch"):
+    st.session_state["rawx_page"] = page + 1
+    st.rerun()
+
+if table.empty:
+    st.info("No records match these filters.")
+    st.stop()
+
+labels = explore.labels_for(app, table["id"].tolist())
+table["label"] = [labels.get(raw_id, "") for raw_id in table["id"]]
+selection = st.dataframe(
+    table, hide_index=True, width="stretch", key="rawx_table", on_select="rerun", selection_mode="multi-row",
+    column_config={"url": st.column_config.LinkColumn("url", display_text=None),
+                   "fetched_at": st.column_config.DatetimeColumn("fetched at", format="YYYY-MM-DD HH:mm:ss")},
+)
+selected_ids = table.iloc[selection.selection.rows]["id"].tolist() if selection.selection.rows else []
+
+actions = st.columns([1, 1, 1, 3])
+if selected_ids:
+    try:
+        if actions[0].button(f"Label good ({len(selected_ids)})", key="rawx_good"):
+            explore.label_records(user, app, selected_ids, "good")
+            st.toast(f"Labelled {len(selected_ids)} record(s) good")
+            st.rerun()
+        if actions[1].button(f"Label bad ({len(selected_ids)})", key="rawx_bad"):
+            explore.label_records(user, app, selected_ids, "bad")
+            st.toast(f"Labelled {len(selected_ids)} record(s) bad")
+            st.rerun()
+        with actions[2].popover(f"Delete ({len(selected_ids)})"):
+            st.warning(f"Delete {len(selected_ids)} raw record(s)? This cannot be undone and is audited.")
+            if st.button("Delete for good", type="primary", key="rawx_delete"):
+                outcome = explore.delete_records(user, app, selected_ids)
+                st.toast(f"Deleted {outcome['deleted']} record(s)")
+                st.rerun()
+    except PermissionDenied as exc:
+        st.error(str(exc))
+else:
+    actions[3].caption("Select rows to label them good or bad, delete them, or open one below.")
+
+with st.expander("Export the current filter"):
+    fmt = st.radio("Format", ["jsonl", "csv"], horizontal=True, key="rawx_export_fmt")
+    if st.button("Prepare export", key="rawx_export"):
+        st.session_state["rawx_export_data"] = (fmt, explore.export_bytes(app, flt, fmt))
+    prepared = st.session_state.get("rawx_export_data")
+    if prepared:
+        st.download_button(f"Download {prepared[0].upper()} ({len(prepared[1]) / 1e6:.1f} MB)", prepared[1],
+                           file_name=f"{app}-raw.{prepared[0]}", key="rawx_download")
+        st.caption(f"At most {explore.EXPORT_LIMIT:,} records; CSV cells starting with = + - @ are escaped.")
+
+if selected_ids:
+    detail = explore.record_detail(app, selected_ids[0])
+    if detail is None:
+        st.warning("That record no longer exists.")
+        st.stop()
+    doc = detail["document"]
+    st.subheader(doc.get("url") or doc["_id"])
+    fields_tab, json_tab, source_tab, prov_tab, versions_tab, refine_tab = st.tabs(
+        ["Extracted fields", "Document (JSON)", "Source text", "Provenance", "Versions", "Refinement"])
+    with fields_tab:
+        extracted = (doc.get("metadata") or {}).get("extracted")
+        item = detail["item"]
+        if extracted:
+            st.json({k: v for k, v in extracted.items() if k != "text"}, expanded=True)
+            if extracted.get("text"):
+                st.text_area("Main text", extracted["text"], height=240, disabled=True, key="rawx_main_text")
+        elif item:
+            st.json({"title": item["title"], "data_type": item["data_type"], "fields": item["fields"]})
+            if item["text"]:
+                st.text_area("Text", item["text"], height=240, disabled=True, key="rawx_item_text")
+        else:
+            st.caption("No extracted fields for this record.")
+    with json_tab:
+        shown = {k: v for k, v in doc.items() if k != "raw_content"}
+        st.json(json.loads(json.dumps(shown, default=str)), expanded=2)
+    with source_tab:
+        content = doc.get("raw_content") or ""
+        if len(content) > MAX_SOURCE_CHARS:
+            st.caption(f"Showing the first {MAX_SOURCE_CHARS:,} of {len(content):,} characters.")
+        st.code(content[:MAX_SOURCE_CHARS], language="html" if content.lstrip().startswith("<") else None)
+    with prov_tab:
+        st.json({"source_id": doc["source_id"], "url": doc.get("url"), "fetched_at": str(doc.get("fetched_at")),
+                 "content_hash": doc.get("content_hash"), **detail["provenance"]})
+    with versions_tab:
+        st.dataframe(detail["versions"], hide_index=True, width="stretch")
+    with refine_tab:
+        refinement = detail["refinement"]
+        if refinement:
+            verdict = "kept" if refinement["kept"] else f"dropped by {refinement['drop_reason']}"
+            st.markdown(f"Latest run {refinement['run_id']} (recipe {refinement['recipe_hash']}): **{verdict}**")
+            st.json(refinement["signals"])
+        else:
+            st.caption("Not refined yet.")
