@@ -9,11 +9,12 @@ per-document upserts are slow on the embedded server.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Iterable
 
 import gridfs
@@ -102,11 +103,9 @@ class RawStore:
         for keys, unique in wanted:
             if tuple(field for field, _ in keys) not in present:
                 coll.create_index(keys, unique=unique)
-        try:
+        with contextlib.suppress(OperationFailure):
             # Full-text index (FTS5 on the embedded server): word search without scanning documents.
             coll.create_index([("raw_content", pymongo.TEXT), ("url", pymongo.TEXT)], name="tx_content")
-        except OperationFailure:
-            pass
 
     def apps(self) -> list[str]:
         names = self.client.list_database_names()
