@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 from core.charts import _layout
 
 KEPT_COLOR, DROPPED_COLOR, ACCENT = "#16a085", "#c0392b", "#3056d3"
-PII_COLUMNS = {"pii_email": "email", "pii_phone": "phone", "pii_card": "card", "pii_iban": "IBAN", "pii_ip": "IP address",
-               "pii_national_id": "national id"}
+PII_COLUMNS = {"pii_email": "email", "pii_phone": "phone", "pii_card": "card", "pii_iban": "IBAN",
+               "pii_ip": "IP address", "pii_national_id": "national id"}
 
 
 def rule_funnel(funnel: list[dict], total: int, title: str | None = "Refinement funnel") -> go.Figure:
