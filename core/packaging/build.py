@@ -1,0 +1,212 @@
+"""Build a package version from a refinement run's kept items, inside the stores.
+
+The files are written by `writer.write_package_version` (atomic, verified); this module picks the
+run, filters the rows, checks the licence against every source's recorded licence, chooses the next
+semantic version, and records the DataPackage row (building -> published, or failed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlmodel import select
+
+from core import audit
+from core.auth import Principal, require_role
+from core.packaging.licenses import check_license_compatibility, is_valid_license, normalize_license
+from core.packaging.versioning import next_version
+from core.packaging.writer import PackageBuildError, PackageMeta, write_package_version
+from core.refine.runs import dataset_by_name, run_detail
+from core.store import lake
+from core.store.models import DataPackage, Dataset, Source
+from core.store.sql import session_scope
+
+DEFAULT_FORMATS = ("jsonl", "csv", "parquet")
+PACKAGE_COLUMNS = ["id", "title", "text", "url", "source_id", "source_app", "data_type", "language", "quality",
+                   "topic_label", "content_type", "fields"]
+
+
+@dataclass
+class PackageRequest:
+    dataset: str
+    title: str
+    license: str
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    run_id: int | None = None
+    description: str = ""
+    languages: list[str] = field(default_factory=list)  # keep only these languages (empty: all)
+    topics: list[str] = field(default_factory=list)  # keep only these topic labels (empty: all)
+    sources: list[str] = field(default_factory=list)  # keep only these source ids (empty: all)
+    change: str = "minor"  # semver part to bump from the previous version
+    out_dir: Path | None = None  # default: DATA_DIR/packages/<name>/<version>
+
+
+def slugify(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    if not slug:
+        raise PackageBuildError("Give the package a title with letters or digits.")
+    return slug[:80]
+
+
+def latest_run_id(dataset_id: int) -> int:
+    from core.store.models import RefinementRun
+
+    with session_scope() as session:
+        run_id = session.exec(select(RefinementRun.id).where(RefinementRun.dataset_id == dataset_id,
+                                                             RefinementRun.status == "succeeded")
+                              .order_by(RefinementRun.id.desc())).first()
+    if run_id is None:
+        raise PackageBuildError("This dataset has no finished refinement run yet; refine it first.")
+    return run_id
+
+
+def _filtered_rows(validated_path: str, request: PackageRequest) -> pd.DataFrame:
+    rows = lake.read_parquet(Path(validated_path))
+    if request.languages and "language" in rows:
+        rows = rows[rows["language"].isin(request.languages)]
+    if request.topics and "topic_label" in rows:
+        rows = rows[rows["topic_label"].isin(request.topics)]
+    if request.sources:
+        rows = rows[rows["source_id"].isin(request.sources)]
+    if rows.empty:
+        raise PackageBuildError("No kept items match these filters; loosen them or pick another run.")
+    rows = rows[[c for c in PACKAGE_COLUMNS if c in rows.columns]].copy()
+    rows["fields"] = rows["fields"].map(lambda text: json.loads(text) if isinstance(text, str) else text)
+    if rows["fields"].map(lambda f: not f).all():
+        rows = rows.drop(columns=["fields"])
+    else:
+        rows["fields"] = rows["fields"].map(lambda f: json.dumps(f, ensure_ascii=False, sort_keys=True))
+    return rows.reset_index(drop=True)
+
+
+def source_licences(dataset: dict, source_ids: list[str]) -> list[dict]:
+    """The recorded licence and provenance of each source that contributed rows."""
+    with session_scope() as session:
+        known = {s.name: s for s in session.exec(select(Source).where(Source.name.in_(source_ids)))}
+    sources = []
+    for source_id in sorted(source_ids):
+        source = known.get(source_id)
+        if source is not None:
+            sources.append({"source_id": source_id, "app": source.app, "license": source.license,
+                            "url": (source.config.get("urls") or [None])[0], "origin": "web", "attested": True})
+        else:  # uploads carry their licence on the dataset
+            sources.append({"source_id": source_id, "app": dataset["app"], "license": dataset["license"],
+                            "url": None, "origin": dataset["origin"], "attested": dataset["attested"]})
+    return sources
+
+
+def _previous(name: str) -> dict | None:
+    with session_scope() as session:
+        rows = session.exec(select(DataPackage).where(DataPackage.name == name,
+                                                      DataPackage.status == "published")).all()
+    if not rows:
+        return None
+    from core.packaging.versioning import parse_version
+
+    return max((r.model_dump() for r in rows), key=lambda r: parse_version(r["version"])[:3])
+
+
+def build_package(principal: Principal, request: PackageRequest, progress=None) -> dict:
+    require_role(principal, "supplier", "admin", action="build packages")
+    notify = progress or (lambda fraction, message: None)
+    if not is_valid_license(request.license or ""):
+        raise PackageBuildError(f"'{request.license}' is not an SPDX licence identifier or expression.")
+    licence = normalize_license(request.license)
+    dataset = dataset_by_name(request.dataset)
+    run_id = request.run_id or latest_run_id(dataset["id"])
+    run = run_detail(run_id)
+    if run["dataset_id"] != dataset["id"] or run["status"] != "succeeded":
+        raise PackageBuildError(f"Run {run_id} is not a finished run of dataset '{request.dataset}'.")
+    notify(0.1, "Reading the kept items")
+    rows = _filtered_rows(run["validated_path"], request)
+    sources = source_licences(dataset, rows["source_id"].unique().tolist())
+    conflicts = check_license_compatibility(licence, {s["source_id"]: s["license"] or "NOASSERTION" for s in sources})
+    if conflicts:
+        raise PackageBuildError("Licence conflict: " + "; ".join(
+            f"source '{c.source}' ({c.source_license}): {c.reason}" for c in conflicts))
+    name = slugify(request.title)
+    previous = _previous(name)
+    version = next_version(previous["version"], request.change) if previous else "1.0.0"
+    changelog = _changelog(previous, len(rows), run)
+    meta = PackageMeta(
+        name=name, title=request.title, version=version, license=licence, creator=principal.display_name,
+        description=request.description or f"Refined {dataset['app']} data from dataset '{dataset['name']}'.",
+        created_at=datetime.now(UTC), keywords=[dataset["app"], *dataset.get("topic_keywords", [])],
+        languages=sorted(rows["language"].dropna().unique().tolist()) if "language" in rows else [],
+        sources=sources, changelog=changelog, url=f"https://databroker.local/packages/{name}",
+        refinement={"run_id": run_id, "recipe": run["recipe"], "recipe_hash": run["recipe_hash"],
+                    "counts": {k: v for k, v in run["counts"].items() if k != "funnel"}, "metrics": run["metrics"]},
+        pii_handling=_pii_text(run["recipe"]),
+        limitations="Collected automatically; quality scores are heuristic. Check the refinement counts.",
+    )
+    out_dir = request.out_dir or lake.zone_path("packages", name, version)
+    with session_scope() as session:
+        package = DataPackage(dataset_id=dataset["id"], run_id=run_id, name=name, title=request.title,
+                              version=version, license=licence, status="building", created_by=principal.id)
+        session.add(package)
+        session.flush()
+        package_id = package.id
+    notify(0.3, f"Writing {name} {version}")
+    try:
+        result = write_package_version(rows, meta, Path(out_dir), request.formats)
+    except BaseException as exc:
+        with session_scope() as session:
+            failed = session.get(DataPackage, package_id)
+            failed.status, failed.changelog = "failed", f"Build failed: {exc}"
+            session.add(failed)
+        raise
+    metrics = {"rows": result.row_count, "languages": meta.languages,
+               "mean_quality": round(float(rows["quality"].mean()), 4) if "quality" in rows else None}
+    with session_scope() as session:
+        package = session.get(DataPackage, package_id)
+        package.status, package.path = "published", str(result.path)
+        package.files, package.manifest = result.files, {"files": result.files}
+        package.metrics, package.changelog = metrics, changelog
+        session.add(package)
+    audit.record("package_build", principal.id, f"package:{name}@{version}", run_id=run_id, rows=result.row_count)
+    notify(1.0, f"Published {name} {version}")
+    return {"package_id": package_id, "name": name, "version": version, "path": str(result.path),
+            "rows": result.row_count, "files": result.files}
+
+
+def _changelog(previous: dict | None, rows: int, run: dict) -> str:
+    if previous is None:
+        return f"First version: {rows:,} items from refinement run {run['id']}."
+    before = previous["metrics"].get("rows", 0)
+    return (f"Rebuilt from refinement run {run['id']}: {rows:,} items ({rows - before:+,} since "
+            f"{previous['version']}).")
+
+
+def _pii_text(recipe: dict) -> str:
+    policy = json.dumps(recipe).lower()
+    if '"redact"' in policy:
+        return "Emails, phone numbers, card numbers, IBANs, IP addresses and national ids were replaced by tags."
+    if '"drop"' in policy:
+        return "Items containing personal data (emails, phones, cards, IBANs, IPs, national ids) were dropped."
+    return "Personal data was detected and counted but kept; check the PII metrics before use."
+
+
+def list_packages(dataset_name: str | None = None) -> pd.DataFrame:
+    with session_scope() as session:
+        query = (select(DataPackage, Dataset.name).join(Dataset, Dataset.id == DataPackage.dataset_id)
+                 .order_by(DataPackage.id.desc()))
+        if dataset_name:
+            query = query.where(Dataset.name == dataset_name)
+        rows = [{"package_id": p.id, "name": p.name, "version": p.version, "status": p.status, "dataset": d,
+                 "run_id": p.run_id, "license": p.license, "rows": p.metrics.get("rows"), "path": p.path,
+                 "created_at": p.created_at, "changelog": p.changelog} for p, d in session.exec(query)]
+    return pd.DataFrame(rows, columns=["package_id", "name", "version", "status", "dataset", "run_id", "license",
+                                       "rows", "path", "created_at", "changelog"])
+
+
+def package_detail(package_id: int) -> dict:
+    with session_scope() as session:
+        package = session.get(DataPackage, package_id)
+        if package is None:
+            raise PackageBuildError(f"No package {package_id}.")
+        return package.model_dump()
