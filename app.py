@@ -19,6 +19,9 @@ else:
             st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
             st.Page("pages/raw_explorer.py", title="Raw Explorer", icon=":material/manage_search:"),
         ],
+        "Sell": [
+            st.Page("pages/packages.py", title="Packages", icon=":material/inventory_2:"),
+        ],
     })
 navigation.run()
 # Drawn after the page so the page's own work is not delayed by the health checks.
