@@ -10,7 +10,8 @@ from refine_fixtures import dataset_with_run
 
 from core import auth
 from core.packaging.build import PackageRequest, build_package, list_packages, package_detail
-from core.packaging.writer import PackageBuildError, verify_package
+from core.packaging.manifest import verify_package
+from core.packaging.writer import PackageBuildError
 from core.refine import runs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from core.packaging.licenses import license_ids, license_url
+from core.packaging.licenses import is_valid_license, license_ids, license_url
 
 if TYPE_CHECKING:
     from core.packaging.writer import ColumnSpec, DataFile, PackageMeta
@@ -129,7 +129,8 @@ def _source_entity(source: dict) -> dict:
     if source.get("url"):
         entity["url"] = str(source["url"])
     if source.get("license"):
-        entity["license"] = str(source["license"])
+        licence = str(source["license"])
+        entity["license"] = _licenses(licence) if is_valid_license(licence) else licence
     return entity
 
 

@@ -100,10 +100,11 @@ def _structure(columns: list[ColumnSpec], data_files: list[DataFile], example_ro
     else:
         values = [[escape_markdown(name), _example_value(value)] for name, value in example_row.items()]
         example = _table(["Field", "Value"], values)
+    csv_note = ("\n\nCSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or "
+                "carriage return) are prefixed with an apostrophe; JSONL and Parquet keep the exact values."
+                if any(f.format == "csv" for f in data_files) else "")
     return ("## Dataset structure\n\n### Data files\n\n"
-            + _table(["File", "Format", "Bytes", "SHA-256"], files)
-            + "\n\nCSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or "
-              "carriage return) are prefixed with an apostrophe; JSONL and Parquet keep the exact values."
+            + _table(["File", "Format", "Bytes", "SHA-256"], files) + csv_note
             + "\n\n### Fields\n\n" + _table(["Field", "Type", "Nullable", "Description"], fields)
             + "\n\n### Example row\n\n" + example)
 

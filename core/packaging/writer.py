@@ -56,7 +56,7 @@ class PackageMeta:
     limitations: str = ""
     changelog: str = ""
     field_descriptions: dict[str, str] = field(default_factory=dict)
-    url: str = ""  # landing page of the dataset; Croissant requires one
+    url: str = ""  # landing page; Croissant requires a url, so a urn:databroker: id stands in when empty
     cite_as: str = ""
     task_categories: list[str] = field(default_factory=list)
     creator_type: str = "Organization"  # or "Person"
@@ -162,15 +162,24 @@ def _normalized_column(name: str, series: pd.Series, kind: str) -> tuple[str, pd
     if kind == "date":
         return kind, pd.Series([value if keep else None for value, keep in zip(series, present, strict=True)],
                                index=series.index, dtype=object)
-    try:
-        stamps = pd.to_datetime(series).dt.as_unit("us")
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"column {name!r} mixes datetimes that cannot share one column: {error}") from None
+    stamps = _as_timestamps(name, series, present)
     stamped = stamps[present]
     if stamps.dt.tz is None and len(stamped) and (stamped == stamped.dt.normalize()).all():
         dates = [stamp.date() if keep else None for stamp, keep in zip(stamps, present, strict=True)]
         return "date", pd.Series(dates, index=series.index, dtype=object)
     return kind, stamps
+
+
+def _as_timestamps(name: str, series: pd.Series, present: pd.Series) -> pd.Series:
+    try:
+        return pd.to_datetime(series).dt.as_unit("us")
+    except (TypeError, ValueError) as error:
+        problem = error
+    # Aware datetimes with different UTC offsets (a DST change, several zones) are still one
+    # timeline: store them in UTC. Mixing aware and naive values has no safe reading.
+    if all(getattr(value, "tzinfo", None) is not None for value in series[present]):
+        return pd.to_datetime(series, utc=True).dt.as_unit("us")
+    raise ValueError(f"column {name!r} mixes datetimes that cannot share one column: {problem}")
 
 
 def _timestamp_type(stamps: pd.Series) -> pa.DataType:

@@ -1,0 +1,82 @@
+"""Saved sources: what to collect, from where, under which licence and politeness exceptions."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from core import audit
+from core.auth import Principal, require_role
+from core.packaging.licenses import is_valid_license, normalize_license
+from core.store.models import Source
+from core.store.raw import validate_app_name
+from core.store.sql import session_scope
+
+KINDS = ("feed", "sitemap", "listing_index", "json_api", "url_list")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$")
+
+
+class SourceError(ValueError):
+    """A source definition is not usable; the message says what to fix."""
+
+
+def save_source(principal: Principal, name: str, app: str, kind: str, config: dict, license: str | None = None,
+                allow_private_hosts: bool = False, robots_override: bool = False) -> dict:
+    """Create or update a source. Private hosts and ignoring robots.txt need an admin and are recorded."""
+    require_role(principal, "supplier", "admin", action="configure sources")
+    if not _NAME.match(name or ""):
+        raise SourceError("Name the source with letters, digits, spaces, '_', '.', ':' or '-' (max 100).")
+    if kind not in KINDS:
+        raise SourceError(f"Kind must be one of {', '.join(KINDS)}.")
+    validate_app_name(app)
+    urls = [u.strip() for u in config.get("urls", []) if u and u.strip()]
+    if not urls:
+        raise SourceError("Give at least one start URL.")
+    if any(not u.startswith(("http://", "https://")) for u in urls):
+        raise SourceError("Start URLs must begin with http:// or https://.")
+    if license and not is_valid_license(license):
+        raise SourceError(f"'{license}' is not an SPDX licence identifier.")
+    if (allow_private_hosts or robots_override) and principal.role != "admin":
+        raise SourceError("Only an admin can allow private hosts or override robots.txt for a source.")
+    config = {**config, "urls": urls}
+    with session_scope() as session:
+        source = session.exec(select(Source).where(Source.name == name)).first()
+        if source is None:
+            source = Source(name=name, app=app, kind=kind, created_by=principal.id)
+        source.app, source.kind, source.config = app, kind, config
+        source.license = normalize_license(license) if license else None
+        source.allow_private_hosts, source.robots_override = allow_private_hosts, robots_override
+        session.add(source)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise SourceError(f"A source named '{name}' already exists.") from None
+        saved = source.model_dump()
+    audit.record("source_saved", principal.id, f"source:{name}", kind=kind, app=app,
+                 allow_private_hosts=allow_private_hosts, robots_override=robots_override)
+    return saved
+
+
+def list_sources() -> list[dict]:
+    with session_scope() as session:
+        return [s.model_dump() for s in session.exec(select(Source).order_by(Source.name))]
+
+
+def get_source(name: str) -> dict:
+    with session_scope() as session:
+        source = session.exec(select(Source).where(Source.name == name)).first()
+        if source is None:
+            raise SourceError(f"No source named '{name}'.")
+        return source.model_dump()
+
+
+def delete_source(principal: Principal, name: str) -> None:
+    require_role(principal, "supplier", "admin", action="delete sources")
+    with session_scope() as session:
+        source = session.exec(select(Source).where(Source.name == name)).first()
+        if source is None:
+            raise SourceError(f"No source named '{name}'.")
+        session.delete(source)
+    audit.record("source_deleted", principal.id, f"source:{name}")
