@@ -16,8 +16,13 @@ else:
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         ],
         "Collect": [
+            st.Page("pages/sources.py", title="Sources & Scraping", icon=":material/travel_explore:"),
             st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
             st.Page("pages/raw_explorer.py", title="Raw Explorer", icon=":material/manage_search:"),
+        ],
+        "Refine": [
+            st.Page("pages/refine.py", title="Refine", icon=":material/tune:"),
+            st.Page("pages/quality.py", title="Quality", icon=":material/insights:"),
         ],
         "Sell": [
             st.Page("pages/packages.py", title="Packages", icon=":material/inventory_2:"),

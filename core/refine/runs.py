@@ -205,11 +205,22 @@ def run_tables(run_id: int) -> pd.DataFrame:
     directory = run_dir(detail["dataset"])
     signals = lake.read_parquet(directory / f"run-{run_id}-signals.parquet")
     decisions = lake.read_parquet(directory / f"run-{run_id}-decisions.parquet")
-    items = lake.read_parquet(directory / "items.parquet", columns=["id", "source_id", "url", "title", "text",
-                                                                    "created_at"])
+    # Texts stay out (they are most of the bytes); pages fetch the few they show with items_by_ids.
+    items = lake.read_parquet(directory / "items.parquet", columns=["id", "source_id", "url", "title", "created_at"])
     merged = signals.merge(decisions, on="id", how="left", suffixes=("", "_decision"))
     return merged.merge(items, on="id", how="left", suffixes=("", "_item"))
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def items_by_ids(item_ids: list[str]) -> pd.DataFrame:
+    """A few items by id (samples on the Refine and Quality pages) without loading the dataset."""
+    numbers = [int(i) for i in item_ids]
+    with session_scope() as session:
+        rows = session.exec(select(Item.id, Item.title, Item.text, Item.url, Item.source_id)
+                            .where(Item.id.in_(numbers))).all()
+    frame = pd.DataFrame(rows, columns=["item_id", "title", "text", "url", "source_id"])
+    frame.insert(0, "id", frame["item_id"].astype(str))
+    return frame.drop(columns=["item_id"])

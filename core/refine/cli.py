@@ -1,0 +1,55 @@
+"""`python -m core refine`: a JSONL file headlessly, or a stored dataset as a recorded run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    refine = sub.add_parser(
+        "refine", help="Refine a JSONL file (--out DIR) or a stored dataset (--dataset NAME).",
+        description="File mode: each input line is a JSON object with 'id' and either 'text' or listing fields; "
+                    "writes DIR/signals.parquet, DIR/decisions.parquet and DIR/summary.json. Dataset mode: runs "
+                    "the recipe inside the stores and records a refinement run.")
+    refine.add_argument("input", nargs="?", type=Path, help="JSONL file (file mode)")
+    refine.add_argument("--out", type=Path, help="output directory (file mode)")
+    refine.add_argument("--recipe", type=Path, help="recipe YAML (default: the application's default recipe)")
+    refine.add_argument("--dataset", help="refine this stored dataset instead of a file")
+    refine.add_argument("--workers", type=int, default=2, help="worker processes for signals (default 2)")
+    refine.set_defaults(handler=_cmd_refine)
+
+
+def _cmd_refine(args: argparse.Namespace) -> int:
+    if args.dataset:
+        return _refine_dataset(args)
+    if args.input is None or args.out is None:
+        print("error: give INPUT.jsonl and --out DIR, or --dataset NAME", file=sys.stderr)
+        return 2
+    from core.refine.filemode import run_refine_file_cli
+
+    return run_refine_file_cli(args)
+
+
+def _refine_dataset(args: argparse.Namespace) -> int:
+    from core.auth import cli_principal
+    from core.bootstrap import init_workbench
+    from core.refine.recipe import RecipeError, load_recipe
+    from core.store.jobs import run_foreground
+
+    init_workbench()
+    params = {"dataset": args.dataset, "user_id": cli_principal().id}
+    if args.recipe:
+        try:
+            params["recipe"] = load_recipe(args.recipe).to_dict()
+        except RecipeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    outcome = run_foreground("refine", params, user_id=params["user_id"], echo=print)
+    if outcome["status"] != "succeeded":
+        print(f"error: {outcome['error']}", file=sys.stderr)
+        return 1
+    print(json.dumps(outcome["result"]))
+    return 0

@@ -1,0 +1,26 @@
+"""Refinement jobs: compute a dataset's signals, or run a recipe and record it."""
+
+from __future__ import annotations
+
+from core.refine.service import dataset_signals, refine_dataset
+from core.store.jobs import JobContext, job_function
+
+
+@job_function("signals")
+def signals_job(ctx: JobContext, params: dict) -> dict:
+    items, signals = dataset_signals(params["dataset"], progress=ctx.progress)
+    return {"items": len(items), "columns": len(signals.columns)}
+
+
+@job_function("refine")
+def refine_job(ctx: JobContext, params: dict) -> dict:
+    def progress(fraction: float, message: str) -> None:
+        ctx.progress(fraction, message)
+        ctx.check_cancelled()
+
+    summary = refine_dataset(params["dataset"], params.get("recipe"), user_id=params.get("user_id"),
+                             job_id=ctx.job_id, progress=progress)
+    counts = summary["counts"]
+    ctx.log(f"Run {summary['run_id']}: kept {counts['kept']:,} of {counts['input']:,}; "
+            + ", ".join(f"{rule} dropped {n:,}" for rule, n in counts["dropped_by_rule"].items()))
+    return {"run_id": summary["run_id"], "kept": counts["kept"], "input": counts["input"]}

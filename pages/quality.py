@@ -1,0 +1,122 @@
+import pandas as pd
+import streamlit as st
+
+from core import quality_charts as qc
+from core.refine.runs import items_by_ids, list_runs, run_detail, run_tables
+
+st.title("Quality")
+st.caption("What a refinement run did: the funnel, each signal's distribution with its threshold, breakdowns, "
+           "duplicate clusters and the items each rule dropped.")
+
+runs = list_runs()
+runs = runs[runs["status"] == "succeeded"]
+if runs.empty:
+    st.info("No finished refinement runs yet. Run one on the **Refine** page.")
+    st.stop()
+
+
+def _label(run_id: int) -> str:
+    row = runs.set_index("run_id").loc[run_id]
+    return f"run {run_id} · {row['dataset']} · kept {int(row['kept']):,}/{int(row['input']):,}"
+
+
+run_ids = runs["run_id"].tolist()
+default = st.session_state.get("quality_run")
+run_id = st.selectbox("Refinement run", run_ids, index=run_ids.index(default) if default in run_ids else 0,
+                      format_func=_label, key="quality_run_select")
+
+
+@st.cache_data(show_spinner="Loading the run...", max_entries=3)
+def _tables(run: int) -> pd.DataFrame:
+    return run_tables(run)
+
+
+detail = run_detail(run_id)
+table = _tables(run_id)
+counts, metrics = detail["counts"], detail["metrics"]
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Input items", f"{counts['input']:,}")
+c2.metric("Kept", f"{counts['kept']:,}")
+c3.metric("Mean quality (kept)", f"{metrics.get('mean_quality_kept') or 0:.2f}")
+c4.metric("Recipe", detail["recipe_hash"])
+st.plotly_chart(qc.rule_funnel(counts["funnel"], counts["input"]), width="stretch", key="q_funnel")
+
+thresholds = {}
+for rule in detail["recipe"].get("rules", []):
+    if "threshold" in rule:
+        thresholds[rule["threshold"]["column"]] = (rule["threshold"].get("min"), rule["threshold"].get("max"))
+
+signals_tab, breakdown_tab, dup_tab, pii_tab, dropped_tab, compare_tab = st.tabs(
+    ["Signals", "Breakdowns", "Duplicates", "PII", "Dropped items", "Compare runs"])
+with signals_tab:
+    columns = [c for c in ("quality", "completeness", "clarity", "relevance", "validity") if c in table]
+    grid = st.columns(2)
+    for index, column in enumerate(columns):
+        low, high = thresholds.get(column, (None, None))
+        grid[index % 2].plotly_chart(qc.signal_histogram(table[column], low, high, title=column),
+                                     width="stretch", key=f"q_hist_{column}")
+    if {"source_id", "created_at", "quality"} <= set(table.columns):
+        trend = table[["source_id", "created_at", "quality"]].rename(columns={"created_at": "day"})
+        st.plotly_chart(qc.quality_by_source_over_time(trend), width="stretch", key="q_trend")
+with breakdown_tab:
+    kept = table["kept"]
+    for column, title in (("language", "Languages"), ("topic_label", "Domains (topic clusters)"),
+                          ("content_type", "Content types")):
+        if column in table:
+            st.plotly_chart(qc.category_breakdown(table[column], kept, title=title), width="stretch",
+                            key=f"q_break_{column}")
+with dup_tab:
+    if "duplicate_cluster" in table:
+        st.plotly_chart(qc.duplicate_cluster_sizes(table["duplicate_cluster"]), width="stretch", key="q_dups")
+        sizes = table["duplicate_cluster"].value_counts()
+        clusters = sizes[sizes > 1]
+        if clusters.empty:
+            st.caption("No duplicate clusters in this run.")
+        else:
+            cluster = st.selectbox("Open a cluster", clusters.index.tolist(), key="q_cluster",
+                                   format_func=lambda c: f"{c} ({clusters[c]} members)")
+            members = table[table["duplicate_cluster"] == cluster]
+            texts = items_by_ids(members["id"].tolist()).set_index("id")
+            cols = st.columns(min(len(members), 3))
+            for index, member in enumerate(members.itertuples()):
+                with cols[index % len(cols)].container(border=True):
+                    verdict = "kept" if member.kept else f"dropped: {member.drop_reason}"
+                    st.markdown(f"**item {member.id}** · {verdict} · quality {member.quality:.2f}")
+                    st.caption(str(texts.at[member.id, "url"]) if member.id in texts.index else "")
+                    st.text(str(texts.at[member.id, "text"])[:600] if member.id in texts.index else "")
+with pii_tab:
+    st.plotly_chart(qc.pii_by_type(table), width="stretch", key="q_pii")
+    st.caption(f"{metrics.get('items_with_pii', 0):,} items contained personal data; policy: "
+               + next((r["pii"] for r in detail["recipe"].get("rules", []) if "pii" in r), "keep"))
+with dropped_tab:
+    reasons = table.loc[~table["kept"], "drop_reason"].value_counts()
+    if reasons.empty:
+        st.caption("Nothing was dropped.")
+    else:
+        reason = st.selectbox("Reason", reasons.index.tolist(), key="q_reason",
+                              format_func=lambda r: f"{r} ({reasons[r]:,})")
+        dropped = table[table["drop_reason"] == reason].head(25)
+        texts = items_by_ids(dropped["id"].tolist()).set_index("id")
+        dropped = dropped.assign(text=[str(texts.at[i, "text"])[:300] if i in texts.index else "" for i in
+                                       dropped["id"]])
+        shown = [c for c in ("id", "title", "quality", "language", "text", "url") if c in dropped]
+        st.dataframe(dropped[shown], hide_index=True, width="stretch")
+        st.download_button("Download these rows (CSV)", dropped[shown].to_csv(index=False), "dropped.csv",
+                           key="q_dropped_csv")
+with compare_tab:
+    others = [r for r in run_ids if r != run_id]
+    if not others:
+        st.caption("Run another recipe to compare.")
+    else:
+        other = st.selectbox("Compare with", others, format_func=_label, key="q_compare")
+        other_detail = run_detail(other)
+        st.plotly_chart(qc.run_comparison(counts["dropped_by_rule"], other_detail["counts"]["dropped_by_rule"],
+                                          f"run {run_id}", f"run {other}"), width="stretch", key="q_cmp")
+        joined = table[["id", "kept"]].merge(_tables(other)[["id", "kept"]], on="id", suffixes=("", "_other"))
+        flipped = joined[joined["kept"] != joined["kept_other"]]
+        st.metric("Items whose decision differs", f"{len(flipped):,}")
+        if not flipped.empty:
+            texts = items_by_ids(flipped["id"].head(20).tolist()).set_index("id")
+            st.dataframe(flipped.head(20).assign(
+                text=[str(texts.at[i, "text"])[:200] if i in texts.index else "" for i in flipped["id"].head(20)]),
+                hide_index=True, width="stretch")
