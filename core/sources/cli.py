@@ -25,6 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="I have the right to supply this data (required: nothing is ingested without it)")
     ingest.set_defaults(handler=_cmd_ingest)
 
+    scrape = sub.add_parser("scrape", help="Crawl saved sources, or the local demo sites, into the raw store.",
+                            description="Crawl saved sources (by name) or, with --demo, the built-in demo sites "
+                                        "served on 127.0.0.1. Runs the same job as the Sources page.")
+    scrape.add_argument("sources", nargs="*", metavar="SOURCE", help="saved source names")
+    scrape.add_argument("--demo", action="store_true", help="start the local demo sites and crawl them")
+    scrape.set_defaults(handler=_cmd_scrape)
+
     extract = sub.add_parser("extract", help="Extract an article or a listing from HTML files or URLs.",
                              description="Print one JSON object per input (.html.gz read transparently).")
     extract.add_argument("kind", choices=("article", "listing"))
@@ -60,6 +67,28 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"  rejected {member} line {line}: {reason}")
     if len(report.rejected) > 200:
         print(f"  ... and {len(report.rejected) - 200} more rejected rows")
+    return 0
+
+
+def _cmd_scrape(args: argparse.Namespace) -> int:
+    from core.auth import cli_principal
+    from core.bootstrap import init_workbench
+    from core.store.jobs import run_foreground
+
+    if not args.demo and not args.sources:
+        print("error: name saved sources to scrape, or pass --demo", file=sys.stderr)
+        return 2
+    init_workbench()
+    user_id = cli_principal().id
+    outcome = run_foreground("scrape", {"demo": args.demo, "sources": args.sources, "user_id": user_id},
+                             user_id=user_id, echo=print)
+    if outcome["status"] != "succeeded":
+        print(f"error: {outcome['error']}", file=sys.stderr)
+        return 1
+    result = outcome["result"]
+    print(f"Scraped {result['pages']} pages; {result['stored_new']} new raw documents.")
+    for name, counts in result["sources"].items():
+        print(f"  {name}: " + " ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
 
 

@@ -1,0 +1,155 @@
+"""Stripe webhooks: verify, fulfil paid Checkout Sessions, ignore the rest, never act on an event twice.
+
+Stripe delivers events at least once and retries any non-2xx answer, so a delivery that fails for
+a passing reason (Stripe unreachable while we re-read the session) answers 5xx and is not marked
+processed; a processed event id is recorded as an AuditEvent (action "stripe_event", target the
+event id) and a replay of it answers 200 without doing anything.
+
+Trying it locally with the Stripe CLI (test mode keys):
+
+    export STRIPE_SECRET_KEY=sk_test_...
+    stripe listen --forward-to http://127.0.0.1:8502/stripe/webhook
+    # `stripe listen` prints "Your webhook signing secret is whsec_..."; in a second shell:
+    export STRIPE_WEBHOOK_SECRET=whsec_...
+    python -m core.market.webhooks --host 127.0.0.1 --port 8502
+    stripe trigger checkout.session.completed   # or buy something on the Marketplace page
+
+In production, register https://<your host>/stripe/webhook in the Stripe dashboard for the
+checkout.session.completed and checkout.session.async_payment_succeeded events and use that
+endpoint's signing secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import stripe
+from sqlmodel import select
+
+from core import audit
+from core.config import get_settings
+from core.market.checkout import CheckoutError, fulfil_checkout_session
+from core.market.stripe_gateway import PaymentProviderError
+from core.store.models import AuditEvent
+from core.store.sql import session_scope
+
+WEBHOOK_PATH = "/stripe/webhook"
+EVENT_ACTION = "stripe_event"
+# checkout.session.completed can arrive before a delayed payment method (bank debit) has paid;
+# the async_payment_succeeded event then carries the payment, and fulfilment checks payment_status anyway.
+FULFIL_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
+MAX_PAYLOAD_BYTES = 1 << 20  # Stripe events are a few KB
+logger = logging.getLogger(__name__)
+
+
+def _already_processed(event_id: str) -> bool:
+    with session_scope() as session:
+        return session.exec(select(AuditEvent.id).where(AuditEvent.action == EVENT_ACTION,
+                                                        AuditEvent.target == event_id)).first() is not None
+
+
+def handle_webhook(payload: bytes, sig_header: str) -> tuple[int, str]:
+    """Verify and act on one delivery; returns (HTTP status, message) for the receiver to send back."""
+    secret = get_settings().stripe_webhook_secret
+    if not secret:
+        return 503, "STRIPE_WEBHOOK_SECRET is not set, so events cannot be verified."
+    try:
+        event = stripe.Webhook.construct_event(payload, sig_header, secret).to_dict()
+    except stripe.SignatureVerificationError as error:
+        return 400, f"Signature verification failed: {error.user_message or error}"
+    except ValueError:
+        return 400, "The payload is not a JSON Stripe event."
+    event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
+    if not event_id:
+        return 400, "The event has no id."
+    if _already_processed(event_id):
+        return 200, f"Event {event_id} was already processed."
+    outcome = "ignored"
+    if event_type in FULFIL_EVENTS:
+        session_id = str(((event.get("data") or {}).get("object") or {}).get("id") or "")
+        try:
+            outcome = fulfil_checkout_session(session_id)["status"]
+        except PaymentProviderError as error:
+            return 503, str(error)  # Stripe retries later; nothing was recorded
+        except CheckoutError as error:
+            return 422, str(error)  # left unprocessed so it shows as failing in the Stripe dashboard
+    audit.record(EVENT_ACTION, None, event_id, type=event_type, outcome=outcome)
+    return 200, f"{event_type}: {outcome}"
+
+
+class _WebhookHandler(BaseHTTPRequestHandler):
+    server_version = "DataBrokerWebhooks/1"
+
+    def _reply(self, status: int, message: str) -> None:
+        body = (message + "\n").encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path.split("?", 1)[0] != WEBHOOK_PATH:
+            return self._reply(404, f"Not found; Stripe events go to {WEBHOOK_PATH}.")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return self._reply(400, "Bad Content-Length.")
+        if not 0 < length <= MAX_PAYLOAD_BYTES:
+            return self._reply(413 if length else 400, "The event body is empty or too large.")
+        payload = self.rfile.read(length)
+        try:
+            status, message = handle_webhook(payload, self.headers.get("Stripe-Signature", ""))
+        except Exception:  # noqa: BLE001 - answer 500 so Stripe retries, and keep the receiver alive
+            logger.exception("Stripe webhook failed")
+            status, message = 500, "Internal error; Stripe will retry."
+        self._reply(status, message)
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/healthz":
+            return self._reply(200, "ok")
+        self._reply(405 if self.path.split("?", 1)[0] == WEBHOOK_PATH else 404, "Stripe events are POSTed.")
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature fixed by http.server
+        logger.info("%s %s", self.address_string(), format % args)
+
+
+def serve_webhooks(host: str = "127.0.0.1", port: int = 8502, *,
+                   in_thread: bool = False) -> ThreadingHTTPServer:
+    """Receive POST /stripe/webhook. Blocks until interrupted, or with in_thread=True serves from a
+    daemon thread and returns the server at once (stop it with server.shutdown(); server.server_close())."""
+    server = ThreadingHTTPServer((host, port), _WebhookHandler)
+    server.daemon_threads = True
+    if in_thread:
+        threading.Thread(target=server.serve_forever, name="stripe-webhooks", daemon=True).start()
+        return server
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m core.market.webhooks",
+                                     description="Stripe webhook receiver")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8502)
+    args = parser.parse_args(argv)
+    from core.bootstrap import init_workbench
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    init_workbench()
+    if not get_settings().stripe_webhook_secret:
+        parser.error("set STRIPE_WEBHOOK_SECRET (from `stripe listen` or the dashboard endpoint) first")
+    print(f"Listening for Stripe events on http://{args.host}:{args.port}{WEBHOOK_PATH}", flush=True)
+    serve_webhooks(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

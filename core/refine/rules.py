@@ -1,0 +1,166 @@
+"""Applying a recipe to cached signals: numpy masks in rule order, every drop with the first rule's reason.
+
+Nothing here reads text or recomputes a signal, so moving a threshold re-decides 100,000 items in a
+fraction of a second. Missing values (NaN) are not judged by a threshold; an item whose signals
+failed to compute is dropped first, with reason "signal_error".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.refine.recipe import Recipe, RecipeError, Rule
+from core.refine.signals.base import SIGNAL_ERRORS
+from core.refine.signals.pii import redact_pii
+from core.refine.signals.quality import SUB_SCORES, quality_score
+
+SIGNAL_ERROR_REASON = "signal_error"
+
+
+@dataclass
+class _Evaluation:
+    kept: np.ndarray
+    reasons: np.ndarray
+    funnel: list[dict]
+
+
+def _column(signals: pd.DataFrame, rule: Rule, name: str | None = None) -> pd.Series:
+    name = name or rule.column
+    if name not in signals:
+        raise RecipeError(
+            f"Rule '{rule.label}' needs the signal column {name!r}, which these signals lack; "
+            f"available: {', '.join(map(str, signals.columns))}"
+        )
+    return signals[name]
+
+
+def _numbers(series: pd.Series, rule: Rule) -> np.ndarray:
+    values = pd.to_numeric(series, errors="coerce")
+    if values.isna().all() and series.notna().any():
+        raise RecipeError(f"Rule '{rule.label}' compares numbers but column {series.name!r} is not numeric")
+    return values.to_numpy(dtype=float)
+
+
+def _drop_masks(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """(mask of items the rule drops, reason) pairs, in the order the reasons take precedence."""
+    if rule.kind in ("min_length", "threshold"):
+        values = _numbers(_column(signals, rule), rule)
+        prefix = "min_length" if rule.kind == "min_length" else f"min_{rule.column}"
+        masks = []
+        with np.errstate(invalid="ignore"):
+            if rule.min is not None:
+                masks.append((values < rule.min, f"{prefix}<{rule.min:g}"))
+            if rule.max is not None:
+                masks.append((values > rule.max, f"max_{rule.column}>{rule.max:g}"))
+        return masks
+    if rule.kind == "languages":
+        language = _column(signals, rule).astype(object).to_numpy()
+        masks = []
+        if rule.allowed is not None:
+            masks.append((~np.isin(language, list(rule.allowed)), "language_not_allowed"))
+        if rule.min_confidence > 0:
+            confidence = _numbers(_column(signals, rule, "language_confidence"), rule)
+            masks.append(
+                (
+                    np.nan_to_num(confidence, nan=0.0) < rule.min_confidence,
+                    f"language_confidence<{rule.min_confidence:g}",
+                )
+            )
+        return masks
+    if rule.kind == "values":
+        values = _column(signals, rule).astype(object).to_numpy()
+        if rule.allowed is not None:
+            return [(~np.isin(values, list(rule.allowed)), f"{rule.column}_not_allowed")]
+        return [(values == value, f"{rule.column}={value}") for value in rule.exclude]
+    if rule.kind == "pii":
+        if rule.policy != "drop":
+            return []
+        return [(_numbers(_column(signals, rule, "pii_count"), rule) > 0, "pii_found")]
+    if rule.kind == "duplicates":
+        if rule.policy == "keep_all":
+            return []
+        return [(_duplicate_losers(signals, rule, kept), "duplicate")]
+    raise RecipeError(f"Unknown rule kind {rule.kind!r}")
+
+
+def _duplicate_losers(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> np.ndarray:
+    """Items still kept that are not the best member of their duplicate cluster.
+
+    Best = highest quality among the members still kept, ties to the smallest id, so exactly one
+    member of every cluster with a kept member survives this rule."""
+    clusters = _column(signals, rule, "duplicate_cluster").astype(object).to_numpy()
+    alive = np.flatnonzero(kept)
+    codes, _ = pd.factorize(clusters[alive])
+    sizes = np.bincount(codes) if codes.size else np.zeros(0, dtype=int)
+    shared = sizes[codes] > 1 if codes.size else np.zeros(0, dtype=bool)
+    members, member_codes = alive[shared], codes[shared]
+    losers = np.zeros(len(signals), dtype=bool)
+    if members.size == 0:
+        return losers
+    quality = np.nan_to_num(_numbers(_column(signals, rule, "quality"), rule)[members], nan=-np.inf)
+    ids = signals["id"].astype(str).to_numpy()[members]
+    id_rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
+    order = np.lexsort((id_rank, -quality, member_codes))
+    first = np.concatenate(([True], member_codes[order][1:] != member_codes[order][:-1]))
+    losers[members[order[~first]]] = True
+    return losers
+
+
+def _with_recipe_quality(signals: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
+    """Signals whose `quality` is the weighted mean with this recipe's weights (sub-scores permitting)."""
+    if all(name in signals for name in SUB_SCORES):
+        return signals.assign(quality=quality_score(signals, recipe.quality_weights))
+    return signals
+
+
+def _evaluate(signals: pd.DataFrame, recipe: Recipe) -> _Evaluation:
+    if "id" not in signals:
+        raise RecipeError("signals need an 'id' column")
+    signals = _with_recipe_quality(signals, recipe)
+    n = len(signals)
+    kept = np.ones(n, dtype=bool)
+    reasons = np.full(n, "", dtype=object)
+    funnel = []
+    steps = []
+    if SIGNAL_ERRORS in signals:
+        failed = signals[SIGNAL_ERRORS].fillna("").astype(str).str.len().to_numpy() > 0
+        steps.append((SIGNAL_ERROR_REASON, lambda _kept: [(failed, SIGNAL_ERROR_REASON)]))
+    for rule in recipe.rules:
+        steps.append((rule.label, lambda current, rule=rule: _drop_masks(signals, rule, current)))
+    for label, drop_masks in steps:
+        dropped_here = 0
+        for mask, reason in drop_masks(kept):
+            newly = kept & mask
+            reasons[newly] = reason
+            kept &= ~newly
+            dropped_here += int(newly.sum())
+        funnel.append({"rule": label, "dropped": dropped_here, "remaining": int(kept.sum())})
+    return _Evaluation(kept=kept, reasons=reasons, funnel=funnel)
+
+
+def apply_recipe(signals: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
+    """id, kept, drop_reason ("" when kept; else the first rule that dropped the item), in signal order."""
+    result = _evaluate(signals, recipe)
+    return pd.DataFrame(
+        {"id": signals["id"].to_numpy(dtype=object), "kept": result.kept, "drop_reason": result.reasons}
+    )
+
+
+def rule_funnel(signals: pd.DataFrame, recipe: Recipe) -> list[dict]:
+    """Per rule in order: how many items it dropped and how many remain after it."""
+    return _evaluate(signals, recipe).funnel
+
+
+def texts_for_export(texts: pd.Series, signals: pd.DataFrame, recipe: Recipe) -> pd.Series:
+    """The texts as a dataset should carry them: PII replaced by [EMAIL], [PHONE] ... under a redact
+    policy (only texts with findings are rescanned), unchanged otherwise."""
+    if recipe.pii_policy != "redact" or "pii_count" not in signals:
+        return texts
+    has_pii = pd.to_numeric(signals["pii_count"], errors="coerce").fillna(0).to_numpy() > 0
+    out = texts.astype(object).copy()
+    positions = np.flatnonzero(has_pii)
+    out.iloc[positions] = [redact_pii(t) if isinstance(t, str) else t for t in texts.iloc[positions]]
+    return out

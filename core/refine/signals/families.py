@@ -1,0 +1,143 @@
+"""The default signal families: thin adapters from the signal modules to the registry interface.
+
+A family's version is the hash of the source files it runs, so editing a signal module recomputes
+exactly the signals it produces and leaves every other cached family alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+
+from core.refine.signals import (
+    clarity,
+    completeness,
+    content_type,
+    duplicates,
+    language,
+    listing_checks,
+    minhash,
+    pii,
+    pii_checks,
+    pii_patterns,
+    quality,
+    relevance,
+    scoring,
+    stopwords,
+    validity,
+)
+from core.refine.signals.base import SignalFamily, SignalParams, SignalRegistry
+
+LISTING_COLUMNS = (
+    "listing_missing_fields",
+    "listing_field_errors",
+    "price_per_unit",
+    "price_outlier_score",
+    "price_outlier",
+)
+MINHASH_COLUMN = "minhash"
+
+
+def source_version(*modules: ModuleType) -> str:
+    digest = hashlib.sha256()
+    for module in modules:
+        with open(module.__file__, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:8]
+
+
+def item_texts(items: pd.DataFrame) -> pd.Series:
+    """The text of each item as str ("" when missing), same index."""
+    if "text" not in items:
+        return pd.Series([""] * len(items), index=items.index, dtype=object)
+    return pd.Series(
+        [t if isinstance(t, str) else "" for t in items["text"]], index=items.index, dtype=object
+    )
+
+
+def _language_texts(items: pd.DataFrame) -> pd.Series:
+    """Text, or the title where an item (a listing, an image) has no text to judge."""
+    texts = item_texts(items)
+    if "title" not in items:
+        return texts
+    titles = [t if isinstance(t, str) else "" for t in items["title"]]
+    return pd.Series(
+        [text if text.strip() else title for text, title in zip(texts, titles, strict=True)],
+        index=items.index,
+        dtype=object,
+    )
+
+
+def _listing(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    return listing_checks.listing_signals(items)[list(LISTING_COLUMNS)]
+
+
+def _language(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    return language.language_signals(_language_texts(items))
+
+
+def _content_type(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    return content_type.content_type_signals(items)
+
+
+def _exact_hash(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    return duplicates.exact_hashes(item_texts(items)).to_frame("exact_hash")
+
+
+def _minhash(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    signatures = minhash.minhash_signatures(
+        item_texts(items).tolist(),
+        num_perm=params.minhash_num_perm,
+        shingle_size=params.minhash_shingle_size,
+        seed=params.minhash_seed,
+    )
+    # One bytes value per row: compact in Parquet and turned back into a matrix with one frombuffer.
+    rows = np.ascontiguousarray(signatures, dtype=minhash.SIGNATURE_DTYPE)
+    return pd.DataFrame({MINHASH_COLUMN: [row.tobytes() for row in rows]}, index=items.index)
+
+
+def signature_matrix(values: pd.Series, num_perm: int) -> np.ndarray:
+    """The (n, num_perm) signature matrix back from the minhash family's bytes column."""
+    joined = b"".join(values.tolist())
+    return np.frombuffer(joined, dtype=minhash.SIGNATURE_DTYPE).reshape(len(values), num_perm)
+
+
+def _pii(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    return pii.pii_signals(item_texts(items))
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> SignalRegistry:
+    """Every per-batch family, in dependency order (quality reads the listing family's field errors)."""
+    return SignalRegistry(
+        [
+            SignalFamily("listing", source_version(listing_checks), _listing, LISTING_COLUMNS),
+            SignalFamily(
+                "language", source_version(language), _language, ("language", "language_confidence", "script")
+            ),
+            SignalFamily(
+                "content_type", source_version(content_type), _content_type, ("content_type", "modality")
+            ),
+            SignalFamily("exact_hash", source_version(duplicates, minhash), _exact_hash, ("exact_hash",)),
+            SignalFamily(
+                "minhash",
+                source_version(minhash),
+                _minhash,
+                (MINHASH_COLUMN,),
+                param_fields=("minhash_num_perm", "minhash_shingle_size", "minhash_seed"),
+            ),
+            SignalFamily("pii", source_version(pii, pii_checks, pii_patterns), _pii, pii.PII_SIGNAL_COLUMNS),
+            SignalFamily(
+                "quality",
+                source_version(quality, clarity, completeness, relevance, validity, scoring, stopwords),
+                quality.quality_signals,
+                quality.QUALITY_COLUMNS,
+                depends_on=("listing",),
+                param_fields=quality.QUALITY_PARAMS,
+            ),
+        ]
+    )

@@ -1,0 +1,199 @@
+"""Language identification: ISO 639-1 code, confidence (0..1) and dominant script per text.
+
+py3langid (naive Bayes over byte n-grams, model in the wheel) decides alone when it is sure. When its
+best guess is below `TIE_BREAK_BELOW` (short or mixed text), lingua - slower, but better on short text -
+picks among py3langid's top candidates only: restricting lingua to two or three closely related languages
+(cs/sk, hr/bs/sr, da/no) keeps it fast and loads only the models those texts need. Both packages ship their
+models; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+try:  # lingua only sharpens short texts; without it py3langid still answers every text
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+except ImportError:  # pragma: no cover - exercised only where lingua is not installed
+    IsoCode639_1 = Language = LanguageDetectorBuilder = None
+
+UNDETERMINED = "und"
+SAMPLE_CHARS = 1024  # language is settled well within 1 KB; the DFA walk is per byte, so cap it
+TIE_BREAK_BELOW = 0.8
+TIE_BREAK_CANDIDATES = 3
+MIN_CANDIDATE_PROBABILITY = 0.01
+
+# py3langid labels some varieties with ISO 639-3 codes; fold them into their ISO 639-1 macrolanguage.
+MACROLANGUAGE = {"wuu": "zh", "yue": "zh", "arz": "ar", "ary": "ar", "uzs": "uz"}
+# lingua says "nb" for Norwegian Bokmal where py3langid says "no"; report the one code.
+_LINGUA_CODE_FIXES = {"nb": "no"}
+_LINGUA_LANGUAGE_FOR = {"no": "nb"}
+
+_LETTER = re.compile(r"[^\W\d_]")
+_URL_OR_EMAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
+
+
+def language_signals(texts: pd.Series) -> pd.DataFrame:
+    """language (ISO 639-1, "und" when there is no text to judge), language_confidence (0..1), script."""
+    rows = [detect_language(text if isinstance(text, str) else "") for text in texts]
+    frame = pd.DataFrame(rows, index=texts.index, columns=["language", "language_confidence", "script"])
+    return frame.astype({"language": "str", "language_confidence": "float64", "script": "str"})
+
+
+def detect_language(text: str, tie_break_below: float = TIE_BREAK_BELOW) -> tuple[str, float, str]:
+    """(language, confidence, script) of one text; "und" with 0 confidence when it has no letters.
+
+    `tie_break_below=0` never asks lingua (py3langid alone), which the benchmark uses for comparison.
+    """
+    sample = _sample(text)
+    if not _LETTER.search(sample):
+        return UNDETERMINED, 0.0, NO_SCRIPT
+    script = dominant_script(sample)
+    ranked = _ranked_languages(sample)
+    language, confidence = ranked[0]
+    if confidence < tie_break_below:
+        language, confidence = _tie_break(sample, ranked, language, confidence)
+    return language, round(float(confidence), 4), script
+
+
+def _sample(text: str) -> str:
+    """The first ~1 KB without URLs and e-mail addresses, which say nothing about the language."""
+    sample = text[:SAMPLE_CHARS]
+    if len(text) > SAMPLE_CHARS:
+        cut = sample.rfind(" ", SAMPLE_CHARS - 64)
+        sample = sample[:cut] if cut > 0 else sample
+    return _URL_OR_EMAIL.sub(" ", sample)
+
+
+def _ranked_languages(sample: str) -> list[tuple[str, float]]:
+    """py3langid's few most likely languages with probabilities, macrolanguage varieties folded in."""
+    model = _py3langid_model()
+    # _decide is py3langid's one-vector scorer; rank() would build and sort ~100 Python tuples per text
+    probabilities = model.identifier._decide(sample)
+    folded = np.bincount(model.folded_index, weights=probabilities, minlength=len(model.codes))
+    best = np.argsort(folded)[::-1][:TIE_BREAK_CANDIDATES]
+    return [(model.codes[i], float(folded[i])) for i in best]
+
+
+def _tie_break(sample: str, ranked: list[tuple[str, float]], language: str,
+               confidence: float) -> tuple[str, float]:
+    """lingua's choice among py3langid's top candidates; confidence = candidates' mass x lingua's share."""
+    lingua_known = tie_break_languages()
+    if language not in lingua_known:
+        return language, confidence
+    candidates = tuple(sorted(code for code, probability in ranked[:TIE_BREAK_CANDIDATES]
+                              if probability >= MIN_CANDIDATE_PROBABILITY and code in lingua_known))
+    if len(candidates) < 2:
+        return language, confidence
+    shares = {_lingua_code(value.language): value.value
+              for value in _lingua_detector(candidates).compute_language_confidence_values(sample)}
+    best = max(candidates, key=lambda code: shares.get(code, 0.0))
+    if shares.get(best, 0.0) <= 0.0:
+        return language, confidence
+    candidate_mass = sum(probability for code, probability in ranked if code in candidates)
+    return best, candidate_mass * shares[best]
+
+
+def supported_languages() -> tuple[str, ...]:
+    """Every code language_signals can return besides "und"."""
+    return tuple(sorted(_py3langid_model().codes))
+
+
+@dataclass(frozen=True)
+class _Py3langidModel:
+    identifier: LanguageIdentifier
+    codes: tuple[str, ...]  # the codes we report
+    folded_index: np.ndarray  # per model class, its position in `codes`
+
+
+@functools.cache
+def _py3langid_model() -> _Py3langidModel:
+    """py3langid restricted to languages with an ISO 639-1 code (plus varieties of one), loaded once.
+
+    The full model also knows ~40 regional languages (Venetian, Northern Sotho, ...) that, on short text,
+    steal answers from the big languages next to them and have no ISO 639-1 code to report anyway.
+    """
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages([code for code in identifier.labels if len(code) == 2 or code in MACROLANGUAGE])
+    # set_languages slices columns out of the full matrix; a contiguous copy makes scoring ~2x faster
+    identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
+    identifier.nb_pc = np.ascontiguousarray(identifier.nb_pc)
+    reported = [MACROLANGUAGE.get(code, code) for code in identifier.nb_classes]
+    codes = tuple(dict.fromkeys(reported))
+    folded_index = np.array([codes.index(code) for code in reported], dtype=np.intp)
+    return _Py3langidModel(identifier, codes, folded_index)
+
+
+@functools.cache
+def tie_break_languages() -> frozenset[str]:
+    """Languages lingua can settle a close call between (none when lingua is not installed)."""
+    if Language is None:
+        return frozenset()
+    return frozenset(_lingua_code(language) for language in Language.all())
+
+
+def _lingua_code(language) -> str:
+    code = language.iso_code_639_1.name.lower()
+    return _LINGUA_CODE_FIXES.get(code, code)
+
+
+@functools.lru_cache(maxsize=512)
+def _lingua_detector(codes: Sequence[str]):
+    """A lingua detector for a few candidate languages (its models are shared process-wide, loaded lazily)."""
+    iso_codes = [getattr(IsoCode639_1, _LINGUA_LANGUAGE_FOR.get(code, code).upper()) for code in codes]
+    languages = [Language.from_iso_code_639_1(iso_code) for iso_code in iso_codes]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+# Unicode blocks of the scripts worth telling apart.
+_SCRIPT_BLOCKS = {
+    "Latin": ((0x41, 0x5A), (0x61, 0x7A), (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0x24F), (0x1E00, 0x1EFF),
+              (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)),
+    "Greek": ((0x370, 0x3FF), (0x1F00, 0x1FFF)),
+    "Cyrillic": ((0x400, 0x52F),),
+    "Armenian": ((0x530, 0x58F),),
+    "Hebrew": ((0x590, 0x5FF),),
+    "Arabic": ((0x600, 0x6FF), (0x750, 0x77F), (0x8A0, 0x8FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
+    "Devanagari": ((0x900, 0x97F),), "Bengali": ((0x980, 0x9FF),), "Gurmukhi": ((0xA00, 0xA7F),),
+    "Gujarati": ((0xA80, 0xAFF),), "Oriya": ((0xB00, 0xB7F),), "Tamil": ((0xB80, 0xBFF),),
+    "Telugu": ((0xC00, 0xC7F),), "Kannada": ((0xC80, 0xCFF),), "Malayalam": ((0xD00, 0xD7F),),
+    "Sinhala": ((0xD80, 0xDFF),), "Thai": ((0xE00, 0xE7F),), "Lao": ((0xE80, 0xEFF),),
+    "Tibetan": ((0xF00, 0xFFF),),
+    "Myanmar": ((0x1000, 0x109F),), "Georgian": ((0x10A0, 0x10FF),), "Ethiopic": ((0x1200, 0x139F),),
+    "Khmer": ((0x1780, 0x17FF),),
+    "Hangul": ((0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF)),
+    "Hiragana": ((0x3040, 0x309F),),
+    "Katakana": ((0x30A0, 0x30FF), (0xFF66, 0xFF9F)),
+    "Han": ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F)),
+}
+SCRIPTS = (*_SCRIPT_BLOCKS, "Other")
+_BLOCKS = sorted((first, last, SCRIPTS.index(script))
+                 for script, blocks in _SCRIPT_BLOCKS.items() for first, last in blocks)
+_BLOCK_FIRST = np.array([block[0] for block in _BLOCKS], dtype=np.uint32)
+_BLOCK_LAST = np.array([block[1] for block in _BLOCKS], dtype=np.uint32)
+_BLOCK_SCRIPT = np.array([block[2] for block in _BLOCKS], dtype=np.intp)
+NO_SCRIPT = "Unknown"  # ISO 15924 "Zzzz": nothing written in any script (empty, digits, emoji)
+
+
+def dominant_script(text: str) -> str:
+    """The script most characters of `text` are written in, from Unicode block ranges (no per-char Python).
+
+    Only characters inside the blocks above count (ASCII digits and punctuation are outside them); text
+    with letters but none in those blocks is "Other", text without letters "Unknown".
+    """
+    if not _LETTER.search(text):
+        return NO_SCRIPT
+    if text.isascii():
+        return "Latin"
+    code_points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    block = np.searchsorted(_BLOCK_FIRST, code_points, side="right") - 1
+    inside = (block >= 0) & (code_points <= _BLOCK_LAST[np.maximum(block, 0)])
+    if not inside.any():
+        return "Other"
+    return SCRIPTS[int(np.bincount(_BLOCK_SCRIPT[block[inside]], minlength=len(SCRIPTS)).argmax())]

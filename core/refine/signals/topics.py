@@ -1,0 +1,191 @@
+"""Topic clusters across a whole dataset: TF-IDF + MiniBatchKMeans, labelled by each cluster's top terms.
+
+This is a cross-batch step (clusters only mean something over the whole set). It is built for 100,000
+documents in seconds: each document contributes its opening `SAMPLE_CHARS` (title and lead say what it is
+about), tokens come from C-level str.translate/split, and the term-document matrix is built with
+pandas.factorize and scipy instead of a per-token Python loop. Mini-batch k-means is fitted on at most
+`FIT_SAMPLE` documents and then assigns every document to the nearest centre (small sets use full k-means).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from core.refine.signals.stopwords import ALL_STOP_WORDS
+
+EMPTY_TOPIC = -1
+EMPTY_LABEL = "(empty)"
+SAMPLE_CHARS = 600
+FIT_SAMPLE = 20_000
+SMALL_SET = 1_000
+MAX_TERMS = 20_000
+LABEL_TERMS = 3
+MIN_TOPICS, MAX_TOPICS = 2, 20
+
+# scikit-learn's English list plus the function words of 25 web languages the quality signals use; terms
+# in more than half of a large set are dropped as well (max_df), which catches what these lists miss.
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | ALL_STOP_WORDS
+
+_PUNCTUATION = string.punctuation + string.digits + "«»“”„‘’‚‹›—–…·•¿¡、。，！？：；（）《》「」『』【】・"
+_SPLIT_TABLE = str.maketrans({character: " " for character in _PUNCTUATION})
+# Chinese and Japanese do not separate words with spaces: index them by overlapping character pairs.
+_UNSPACED_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+_DOCUMENT_MARKER = "\x01"  # survives lower() and translate(); removed from the texts themselves
+
+
+def topic_clusters(texts: pd.Series, n_topics: int | None = None,
+                   seed: int = 0) -> tuple[pd.Series, dict[int, str]]:
+    """Topic number per text (-1 for texts without usable words) and a readable label per topic.
+
+    n_topics defaults to sqrt(n/2) clipped to 2..20 (and never above the number of distinct texts).
+    The same texts and seed always give the same topics; topic 0 is the largest.
+    """
+    if n_topics is not None and (not isinstance(n_topics, int) or n_topics < 1):
+        raise ValueError(f"n_topics must be a positive integer or None, got {n_topics!r}")
+    topics = np.full(len(texts), EMPTY_TOPIC, dtype=np.int64)
+    counts, terms = term_counts(texts)
+    weights = _tfidf(counts)
+    has_terms = np.flatnonzero(weights.getnnz(axis=1) > 0)
+    labels: dict[int, str] = {}
+    if len(has_terms):
+        weights = weights[has_terms]
+        k = _topic_count(weights, n_topics)
+        assignment = _cluster(weights, k, seed)
+        assignment, labels = _ordered_and_labelled(weights, assignment, k, terms)
+        topics[has_terms] = assignment
+    if (topics == EMPTY_TOPIC).any():
+        labels[EMPTY_TOPIC] = EMPTY_LABEL
+    return pd.Series(topics, index=texts.index, name="topic"), labels
+
+
+def term_counts(texts: pd.Series) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Document x term counts over the texts' openings, stop words and non-words removed.
+
+    All openings are joined into one string with a marker token between documents, so lower-casing,
+    punctuation stripping and splitting run once in C; the markers' positions give each token's document.
+    """
+    n_docs = len(texts)
+    samples = [_opening(text).replace(_DOCUMENT_MARKER, " ") if isinstance(text, str) else ""
+               for text in texts]
+    corpus = f" {_DOCUMENT_MARKER} ".join(samples).lower()
+    if not corpus.isascii() and _UNSPACED_RUN.search(corpus):
+        corpus = _UNSPACED_RUN.sub(lambda run: " " + _character_pairs(run.group()) + " ", corpus)
+    codes, vocabulary = pd.factorize(np.array(corpus.translate(_SPLIT_TABLE).split(), dtype=object))
+    vocabulary = np.asarray(vocabulary, dtype=object)
+    is_marker = vocabulary == _DOCUMENT_MARKER
+    marker_codes = np.flatnonzero(is_marker)
+    # each marker ends a document: a running count of markers is every token's document number
+    documents = np.cumsum(codes == marker_codes[0], dtype=np.int32) if len(marker_codes) else \
+        np.zeros(len(codes), dtype=np.int32)
+    keep = _usable_terms(vocabulary) & ~is_marker
+    column_of_code = np.where(keep, np.cumsum(keep) - 1, -1).astype(np.int32)
+    columns = column_of_code[codes]
+    kept = columns >= 0
+    ones = np.ones(int(kept.sum()), dtype=np.float32)
+    counts = sp.csr_matrix((ones, (documents[kept], columns[kept])), shape=(n_docs, int(keep.sum())))
+    counts.sum_duplicates()
+    return counts, vocabulary[keep]
+
+
+def _opening(text: str) -> str:
+    """The first SAMPLE_CHARS characters, cut at a space so no half word becomes a term."""
+    if len(text) <= SAMPLE_CHARS:
+        return text
+    cut = text.rfind(" ", SAMPLE_CHARS // 2, SAMPLE_CHARS)
+    return text[:cut] if cut > 0 else text[:SAMPLE_CHARS]
+
+
+def _character_pairs(run: str) -> str:
+    return " ".join(run[i:i + 2] for i in range(len(run) - 1))
+
+
+def _usable_terms(vocabulary: np.ndarray) -> np.ndarray:
+    if not len(vocabulary):
+        return np.zeros(0, dtype=bool)
+    terms = pd.Series(vocabulary, dtype=object)
+    return (terms.str.len().to_numpy() >= 2) & terms.str.contains(_HAS_LETTER).to_numpy(dtype=bool) & \
+        ~terms.isin(STOP_WORDS).to_numpy()
+
+
+def _tfidf(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """Sublinear tf x smoothed idf, rows L2-normalised, after dropping too rare and too common terms."""
+    n_docs = counts.shape[0]
+    document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+    min_df = 2 if n_docs >= 50 else 1  # a word seen once says nothing about a group, in a big set
+    max_df = 0.5 * n_docs if n_docs >= 20 else n_docs  # nor does a word in half of all documents
+    eligible = np.flatnonzero((document_frequency >= min_df) & (document_frequency <= max_df))
+    if len(eligible) > MAX_TERMS:
+        eligible = eligible[np.argsort(-document_frequency[eligible], kind="stable")[:MAX_TERMS]]
+        eligible.sort()
+    selector = np.zeros(counts.shape[1], dtype=np.float32)
+    selector[eligible] = 1.0
+    idf = (np.log((1 + n_docs) / (1 + document_frequency)) + 1).astype(np.float32) * selector
+    weights = counts.copy()
+    weights.data = (1 + np.log(weights.data)) * idf[weights.indices]
+    weights.eliminate_zeros()
+    norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    return sp.csr_matrix(sp.diags(1 / norms) @ weights, dtype=np.float32)
+
+
+def _topic_count(weights: sp.csr_matrix, requested: int | None) -> int:
+    n_docs = weights.shape[0]
+    k = requested or min(MAX_TOPICS, max(MIN_TOPICS, round(math.sqrt(n_docs / 2))))
+    return max(1, min(k, _distinct_rows(weights)))
+
+
+def _distinct_rows(weights: sp.csr_matrix, limit: int = MAX_TOPICS * 50) -> int:
+    """How many different documents there are (counted up to `limit`): k-means cannot use more centres."""
+    seen = set()
+    for row in range(weights.shape[0]):
+        start, end = weights.indptr[row], weights.indptr[row + 1]
+        seen.add((weights.indices[start:end].tobytes(), weights.data[start:end].round(5).tobytes()))
+        if len(seen) >= limit:
+            break
+    return len(seen)
+
+
+def _cluster(weights: sp.csr_matrix, k: int, seed: int) -> np.ndarray:
+    if k == 1:
+        return np.zeros(weights.shape[0], dtype=np.int64)
+    if weights.shape[0] <= SMALL_SET:
+        # on a few hundred texts full k-means with several starts is instant and avoids the poor local
+        # optima mini-batches fall into on tiny, nearly orthogonal inputs
+        return KMeans(n_clusters=k, random_state=seed, n_init=10).fit_predict(weights).astype(np.int64)
+    fit_rows = weights
+    if weights.shape[0] > FIT_SAMPLE:
+        chosen = np.random.default_rng(seed).choice(weights.shape[0], FIT_SAMPLE, replace=False)
+        fit_rows = weights[np.sort(chosen)]
+    model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048, max_iter=50)
+    model.fit(fit_rows)
+    return model.predict(weights).astype(np.int64)
+
+
+def _ordered_and_labelled(weights: sp.csr_matrix, assignment: np.ndarray, k: int,
+                          terms: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """Renumber topics largest first and label each by its members' highest mean TF-IDF terms."""
+    sizes = np.bincount(assignment, minlength=k)
+    used = [topic for topic in np.argsort(-sizes, kind="stable") if sizes[topic] > 0]
+    renumber = np.full(k, EMPTY_TOPIC, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    assignment = renumber[assignment]
+    membership = sp.csr_matrix((np.ones(len(assignment), dtype=np.float32),
+                                (assignment, np.arange(len(assignment)))), shape=(len(used), len(assignment)))
+    centroids = np.asarray((membership @ weights).todense())
+    labels: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for topic, centroid in enumerate(centroids):
+        top = [int(i) for i in np.argsort(-centroid, kind="stable")[:LABEL_TERMS] if centroid[i] > 0]
+        label = " / ".join(str(terms[i]) for i in top) or "(no terms)"
+        seen[label] = seen.get(label, 0) + 1
+        labels[topic] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return assignment, labels

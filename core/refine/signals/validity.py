@@ -1,0 +1,129 @@
+"""Validity: is the item what it claims to be, or an error page, a cookie wall, a paywall or spam?
+
+Indicators: boilerplate phrases (cookie consent, login walls, 404/5xx pages, paywalls), keyword
+stuffing (one content word dominating the text), empty text where text is the point, and for listings
+the schema/range/date/price errors that `listing_checks` reports.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from core.refine.signals.scoring import ramp_down, safe_ratio
+
+# Lower-case phrases that mark page furniture rather than content. Matched as whole words; a text that
+# merely mentions one ("the privacy policy changed") is judged by how much of it such lines make up.
+_PHRASE_GROUPS = {
+    "cookie and consent walls": (
+        "we use cookies; this site uses cookies; this website uses cookies; cookie policy; cookie settings; "
+        "accept cookies; accept all cookies; accept all; reject all; manage preferences; manage cookies; "
+        "consent to the use of cookies; cookie-einstellungen; wir verwenden cookies; "
+        "nous utilisons des cookies; utilizamos cookies"
+    ),
+    "login and account walls": (
+        "sign in to continue; log in to continue; please log in; please sign in; forgot your password; "
+        "forgot password; create an account; create account; sign in; log in; sign up; register now"
+    ),
+    "error pages": (
+        "page not found; 404 not found; error 404; 404 error; not found on this server; "
+        "this page could not be found; the page you are looking for; the page you requested; "
+        "internal server error; service unavailable; bad gateway; access denied; 403 forbidden; "
+        "seite nicht gefunden; page introuvable; página no encontrada"
+    ),
+    "paywalls and interstitials": (
+        "subscribe to continue reading; subscribe to read; to continue reading; continue reading; "
+        "already a subscriber; subscribers only; for subscribers; this content is for subscribers; "
+        "premium content; start your free trial; become a member; unlock this article; paywall; "
+        "enable javascript; javascript is disabled; please enable cookies; checking your browser; "
+        "are you a robot; verify you are human"
+    ),
+    "navigation and footer furniture": (
+        "skip to content; skip to main content; all rights reserved; privacy policy; terms of use; "
+        "terms of service; terms and conditions; follow us on; share this article; back to top; "
+        "subscribe to our newsletter; sign up for our newsletter; read more; related articles"
+    ),
+}
+BOILERPLATE_PHRASES = tuple(
+    phrase.strip() for phrases in _PHRASE_GROUPS.values() for phrase in phrases.split(";") if phrase.strip()
+)
+_PHRASE_PATTERNS = {
+    phrase: re.compile(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)") for phrase in BOILERPLATE_PHRASES
+}
+VALIDITY_MEASURES = ("boilerplate_hits", "boilerplate_char_frac", "field_error_count")
+
+
+def boilerplate_measures(text: str, sample_chars: int = 20_000) -> tuple[int, float]:
+    """(phrase hits, share of the text's characters on lines holding a hit) over the text's opening.
+
+    A plain substring test finds the few candidate phrases first: one alternation regex over every
+    document costs several times more than all the `in` tests together.
+    """
+    sample = text[:sample_chars].lower()
+    if not sample:
+        return 0, 0.0
+    hits, hit_lines = 0, set()
+    for phrase, pattern in _PHRASE_PATTERNS.items():
+        if phrase not in sample:
+            continue
+        for match in pattern.finditer(sample):
+            hits += 1
+            hit_lines.add(sample.rfind("\n", 0, match.start()))
+    if not hits:
+        return 0, 0.0
+    line_chars = 0
+    for line_start in hit_lines:
+        line_end = sample.find("\n", line_start + 1)
+        line_chars += (line_end if line_end >= 0 else len(sample)) - line_start - 1
+    return hits, min(1.0, line_chars / max(len(sample.strip()), 1))
+
+
+def _error_count(errors) -> int:
+    return len([e for e in errors.split(";") if e]) if isinstance(errors, str) else 0
+
+
+def validity_signals(
+    items: pd.DataFrame, text_measures: pd.DataFrame, listing_field_errors: pd.Series | None
+) -> pd.DataFrame:
+    """Raw validity measures and the 0..1 validity score, same index as `items`.
+
+    `text_measures` are the clarity measures of the same texts (for the keyword-stuffing share);
+    `listing_field_errors` is the ";"-joined error column of `listing_checks`, or None when not computed.
+    """
+    n = len(items)
+    texts = items["text"].tolist() if "text" in items else [""] * n
+    boilerplate = [boilerplate_measures(t if isinstance(t, str) else "") for t in texts]
+    hits = np.fromiter((b[0] for b in boilerplate), dtype=np.int64, count=n)
+    boilerplate_frac = np.fromiter((b[1] for b in boilerplate), dtype=float, count=n)
+    field_errors = (
+        np.fromiter(map(_error_count, listing_field_errors), dtype=np.int64, count=n)
+        if listing_field_errors is not None
+        else np.zeros(n, dtype=np.int64)
+    )
+    data_types = items["data_type"].tolist() if "data_type" in items else ["text"] * n
+    needs_text = np.array([d in ("text", "tabular") or not isinstance(d, str) for d in data_types])
+    has_text = np.array([isinstance(t, str) and bool(t.strip()) for t in texts], dtype=bool)
+    words = text_measures["word_count"].to_numpy(dtype=float)
+    content_words = text_measures["content_word_count"].to_numpy(dtype=float)
+    top_word_share = text_measures["top_word_share"].to_numpy(dtype=float)
+    hits_per_100_words = safe_ratio(hits * 100, np.maximum(words, 1))
+    score = (
+        np.where(needs_text & ~has_text, 0.0, 1.0)
+        * ramp_down(boilerplate_frac, 0.15, 0.6)
+        # Many cues in few words is a furniture block even when the lines are long (a one-line footer).
+        * ramp_down(hits_per_100_words, 3.0, 12.0)
+        # Real prose rarely gives one content word more than ~6% of its content words; stuffed pages 20%+.
+        * np.where(content_words >= 10, ramp_down(top_word_share, 0.08, 0.25), 1.0)
+        * 0.6**field_errors
+    )
+    return pd.DataFrame(
+        {
+            "boilerplate_hits": hits,
+            "boilerplate_char_frac": boilerplate_frac,
+            "field_error_count": field_errors,
+            "validity": np.clip(score, 0.0, 1.0),
+        },
+        index=items.index,
+    )

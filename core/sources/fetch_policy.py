@@ -1,0 +1,110 @@
+"""What a polite fetch may do (`FetchPolicy`) and what it gives back (`FetchResult`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+DEFAULT_USER_AGENT = "DataBrokerWorkbench/0.1 (+contact)"
+# Transient answers worth another try; 501/505 say the server will never do it.
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Politeness and robustness settings, like Scrapy's: one object, sane defaults."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    obey_robots: bool = True
+    per_host_delay_s: float = 1.0  # a larger robots.txt Crawl-delay wins
+    per_host_concurrency: int = 2
+    total_concurrency: int = 8
+    timeout_s: float = 15.0  # connect, each read, and the whole body of one attempt
+    retries: int = 3  # extra attempts on 429, 5xx and connection errors
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_retry_after_s: float = 120.0  # a longer Retry-After is reported, not slept through
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    conditional_requests: bool = True
+    allow_private_hosts: bool = False
+    allowed_private_hosts: frozenset[str] = field(default_factory=frozenset)  # e.g. the demo sites
+
+    def __post_init__(self):
+        problems = []
+        for name in ("per_host_delay_s", "backoff_base_s", "backoff_max_s", "max_retry_after_s"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("per_host_concurrency", "total_concurrency", "max_page_bytes"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("retries", "max_redirects"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.timeout_s <= 0:
+            problems.append(f"timeout_s must be > 0, got {self.timeout_s}")
+        if not self.user_agent.strip():
+            problems.append("user_agent must not be empty")
+        if problems:
+            raise ValueError("invalid FetchPolicy: " + "; ".join(problems))
+        object.__setattr__(self, "allowed_private_hosts", frozenset(self.allowed_private_hosts))
+
+    @classmethod
+    def from_settings(cls, settings, **overrides) -> FetchPolicy:
+        """The policy the workbench settings (SCRAPER_* environment variables) describe."""
+        values = dict(
+            user_agent=settings.scraper_user_agent,
+            obey_robots=settings.scraper_obey_robots,
+            per_host_delay_s=settings.scraper_per_host_delay_s,
+            per_host_concurrency=settings.scraper_per_host_concurrency,
+            timeout_s=settings.scraper_timeout_s,
+            retries=settings.scraper_retries,
+            max_page_bytes=int(settings.scraper_max_page_mb * 1024 * 1024),
+            max_redirects=settings.scraper_max_redirects,
+        )
+        return cls(**{**values, **overrides})
+
+    def allowing_hosts(self, hosts) -> FetchPolicy:
+        """This policy with `hosts` exempt from the private-address check."""
+        return dataclasses.replace(self, allowed_private_hosts=self.allowed_private_hosts | frozenset(hosts))
+
+
+@dataclass
+class FetchResult:
+    url: str
+    final_url: str
+    status: int = 0  # 0 when no HTTP answer was received
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    content_type: str | None = None
+    elapsed_s: float = 0.0
+    error: str | None = None  # why no usable answer came back (network, SSRF, robots, redirects)
+    not_modified: bool = False
+    truncated: bool = False  # body cut at max_page_bytes, or the connection closed early
+    from_robots_block: bool = False
+    attempts: int = 0
+    robots_overridden: bool = False  # robots.txt disallows it but the policy does not obey robots
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and 200 <= self.status < 300
+
+    @property
+    def problem(self) -> str | None:
+        """Why this result is not a usable page, in words; None when it is (or is unchanged)."""
+        if self.error:
+            return self.error
+        if self.not_modified or 200 <= self.status < 300:
+            return None
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"HTTP {self.status}{tries}"
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")

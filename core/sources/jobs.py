@@ -1,0 +1,120 @@
+"""Scraping as a background job: crawl saved sources (or the local demo sites) into the raw store.
+
+Every fetched page is stored as soon as its batch arrives, so an interrupted run keeps what it
+already collected, and a rerun adds only new or changed pages (a new content hash is a new version).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from core.auth import get_user
+from core.config import get_settings
+from core.sources.ingest import ensure_dataset, store_documents
+from core.sources.registry import get_source, save_source
+from core.store import lake
+from core.store.jobs import JobContext, job_function
+
+DEMO_LICENSE = "CC-BY-4.0"
+_demo_lock = threading.Lock()
+_demo_sites = None
+
+
+def demo_sites():
+    """The local demo web sites, started once per process on loopback ports."""
+    global _demo_sites
+    from core.sources.demo_web import DemoSites
+
+    with _demo_lock:
+        if _demo_sites is None:
+            _demo_sites = DemoSites.start()
+        return _demo_sites
+
+
+def fetch_policy(source: dict):
+    from core.sources.fetch import FetchPolicy
+
+    settings = get_settings()
+    return FetchPolicy(
+        user_agent=settings.scraper_user_agent, obey_robots=settings.scraper_obey_robots and not source.get(
+            "robots_override"), per_host_delay_s=settings.scraper_per_host_delay_s,
+        per_host_concurrency=settings.scraper_per_host_concurrency, timeout_s=settings.scraper_timeout_s,
+        retries=settings.scraper_retries, max_page_bytes=int(settings.scraper_max_page_mb * 1024 * 1024),
+        max_redirects=settings.scraper_max_redirects, allow_private_hosts=bool(source.get("allow_private_hosts")),
+    )
+
+
+def register_demo_sources(principal) -> list[str]:
+    """Save the demo sites' crawl configs as sources (allowed to reach loopback, recorded)."""
+    from core.sources.demo_web import demo_source_configs
+
+    names = []
+    for config in demo_source_configs(demo_sites()):
+        name = config["source_id"]
+        save_source(principal, name, config["app"], config["kind"],
+                    {**{k: v for k, v in config.items() if k not in ("app", "kind", "allow_private")},
+                     "dataset": f"demo-{config['app']}"},
+                    license=DEMO_LICENSE, allow_private_hosts=True)
+        names.append(name)
+    return names
+
+
+def crawl_saved_source(ctx: JobContext, name: str, share: tuple[float, float]) -> dict:
+    from core.sources.crawl import crawl_source
+
+    source = get_source(name)
+    app = source["app"]
+    dataset = ensure_dataset(source["config"].get("dataset") or name, app, source["created_by"],
+                             license=source["license"], origin="web", attested=True)
+    cache_path = lake.zone_path("raw", "http-cache", f"{source['id']}.json")
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    totals = {"stored_new": 0, "already_present": 0, "items": 0}
+    start, width = share
+
+    def sink(documents: list[dict]) -> None:
+        for doc in documents:
+            doc.setdefault("metadata", {})["job_id"] = ctx.job_id
+            doc["metadata"].setdefault("license", source["license"])
+        new, present, rejected, items = store_documents(app, dataset["id"], documents)
+        totals["stored_new"] += new
+        totals["already_present"] += present
+        totals["items"] += items
+        for position, why in rejected:
+            ctx.log(f"rejected {documents[position].get('url')}: {why}")
+
+    def progress(fraction: float, message: str) -> None:
+        ctx.progress(start + width * fraction, f"{name}: {message}")
+
+    config = {**source["config"], "source_id": name, "app": app, "kind": source["kind"]}
+    report = crawl_source(config, fetch_policy(source), sink, progress=progress, should_stop=ctx.should_stop,
+                          conditional_cache=cache)
+    lake.write_json(cache, cache_path)
+    for url, reason in report.errors[:500]:
+        ctx.log(f"error {url}: {reason}")
+    ctx.log(f"{name}: {report.pages_fetched} pages, {totals['stored_new']} new, {totals['already_present']} "
+            f"unchanged, {report.not_modified} not modified, {len(report.errors)} errors")
+    return {"pages": report.pages_fetched, "errors": len(report.errors), "not_modified": report.not_modified,
+            "skipped_by_robots": report.skipped_by_robots, **totals}
+
+
+@job_function("scrape")
+def scrape_job(ctx: JobContext, params: dict) -> dict:
+    """params: {"sources": [names]} or {"demo": true}; "user_id" of who started it."""
+    principal = get_user(params["user_id"]) if params.get("user_id") else None
+    names = list(params.get("sources") or [])
+    if params.get("demo"):
+        if principal is None:
+            from core.auth import cli_principal
+
+            principal = cli_principal()
+        names = register_demo_sources(principal)
+        ctx.log(f"Demo sites running: {', '.join(names)}")
+    if not names:
+        raise ValueError("Choose at least one source to scrape.")
+    results = {}
+    for index, name in enumerate(names):
+        ctx.check_cancelled()
+        results[name] = crawl_saved_source(ctx, name, (index / len(names), 1 / len(names)))
+    return {"sources": results, "stored_new": sum(r["stored_new"] for r in results.values()),
+            "pages": sum(r["pages"] for r in results.values())}

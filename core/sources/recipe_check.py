@@ -1,0 +1,39 @@
+"""Trying a CSS recipe on one live URL before saving a source (the Sources page's "Test on one URL")."""
+
+from __future__ import annotations
+
+from core.sources.extract_listing import test_recipe
+from core.sources.html_text import decode_html
+
+
+def parse_recipe_lines(text: str) -> dict:
+    """'field: css selector' per line (optionally 'field: selector @attr') -> recipe dict."""
+    recipe: dict = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if ":" not in line:
+            raise ValueError(f"Recipe line {number} needs the form 'field: css selector'.")
+        field, selector = (part.strip() for part in line.split(":", 1))
+        if " @" in selector:
+            selector, attr = selector.rsplit(" @", 1)
+            recipe[field] = {"selector": selector.strip(), "attr": attr.strip()}
+        else:
+            recipe[field] = selector
+    return recipe
+
+
+def check_recipe_on_url(url: str, recipe: dict, allow_private_hosts: bool = False) -> dict:
+    """Fetch one page politely and report what each selector extracted and which found nothing."""
+    from core.sources.fetch import FetchPolicy, PoliteFetcher
+
+    policy = FetchPolicy(allow_private_hosts=allow_private_hosts, per_host_delay_s=0, retries=1)
+    with PoliteFetcher(policy) as fetcher:
+        result = fetcher.fetch(url)
+    if result.error:
+        return {"ok": False, "error": result.error}
+    if result.status >= 400:
+        return {"ok": False, "error": f"The page answered HTTP {result.status}."}
+    outcome = test_recipe(decode_html(result.body, result.content_type), result.final_url, recipe)
+    return {"ok": True, "status": result.status, **outcome}
