@@ -60,12 +60,24 @@ LANGUAGE_SHARES = {"en": 0.5, "de": 0.12, "fr": 0.1, "es": 0.1, "ru": 0.1, "it":
 TARGET_CHARS = 3000
 
 
-def _paragraph(rng: np.random.Generator, words: np.ndarray, weights: np.ndarray) -> str:
-    sentences = []
-    for _ in range(rng.integers(3, 7)):
-        picked = rng.choice(words, size=rng.integers(8, 22), p=weights)
-        sentences.append(" ".join(picked).capitalize() + ".")
-    return " ".join(sentences)
+def _prose(rng: np.random.Generator, words: np.ndarray, weights: np.ndarray) -> str:
+    """About TARGET_CHARS of sentences (8-21 words) in paragraphs (3-6 sentences); one draw per document."""
+    drawn = rng.choice(words, size=TARGET_CHARS // 4, p=weights).tolist()
+    sentence_lengths = rng.integers(8, 22, size=len(drawn) // 8)
+    paragraph_sizes = rng.integers(3, 7, size=len(sentence_lengths))
+    sentences, start = [], 0
+    for length in sentence_lengths:
+        if start + length > len(drawn):
+            break
+        sentences.append(" ".join(drawn[start : start + length]).capitalize() + ".")
+        start += length
+    paragraphs, start = [], 0
+    for size in paragraph_sizes:
+        if start >= len(sentences):
+            break
+        paragraphs.append(" ".join(sentences[start : start + size]))
+        start += size
+    return "\n\n".join(paragraphs)
 
 
 def generate_documents(n: int, seed: int = 0) -> list[dict]:
@@ -80,14 +92,10 @@ def generate_documents(n: int, seed: int = 0) -> list[dict]:
         if documents and roll < 0.03:  # exact copy of an earlier document
             text = documents[rng.integers(len(documents))]["text"]
         elif documents and roll < 0.05:  # near copy: a credit line and a footer added
-            text = f"Via partner site.\n\n{documents[rng.integers(len(documents))]['text']}\n\nAll rights reserved."
+            original = documents[rng.integers(len(documents))]["text"]
+            text = f"Via partner site.\n\n{original}\n\nAll rights reserved."
         else:
-            lang = languages[i]
-            paragraphs, length = [], 0
-            while length < TARGET_CHARS:
-                paragraphs.append(_paragraph(rng, vocab[lang], weights[lang]))
-                length += len(paragraphs[-1]) + 2
-            text = "\n\n".join(paragraphs)
+            text = _prose(rng, vocab[languages[i]], weights[languages[i]])
             if rng.random() < 0.05:
                 text += f"\n\nContact: reporter{i}@example.com or +44 20 7946 {i % 10000:04d}."
         documents.append({"id": f"doc-{i:07d}", "text": text})
@@ -99,7 +107,7 @@ class PeakMemorySampler(threading.Thread):
 
     def __init__(self, interval: float = 0.2):
         super().__init__(daemon=True)
-        self.interval, self.peak_bytes, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak_bytes, self._halt = interval, 0, threading.Event()
 
     @staticmethod
     def _tree_rss(root: int) -> int:
@@ -124,12 +132,12 @@ class PeakMemorySampler(threading.Thread):
         return total
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.peak_bytes = max(self.peak_bytes, self._tree_rss(os.getpid()))
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self) -> int:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.peak_bytes
 
@@ -193,7 +201,8 @@ def main() -> int:
         children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         print(f"Peak memory, parent + all descendants (sampled): {peak_tree / 2**30:.2f} GB (target < 3 GB)")
         print(
-            f"  getrusage: parent {self_peak / 2**30:.2f} GB + largest reaped child {children_peak / 2**30:.2f} GB"
+            f"  getrusage: parent {self_peak / 2**30:.2f} GB + largest reaped child "
+            f"{children_peak / 2**30:.2f} GB"
         )
 
         started = time.perf_counter()

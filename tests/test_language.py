@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from core.refine.signals.language import (
     SCRIPTS,
     UNDETERMINED,
+    _py3langid_model,
     detect_language,
+    detect_languages,
     dominant_script,
     language_signals,
     supported_languages,
@@ -141,3 +144,19 @@ def test_lingua_settles_close_calls_between_related_languages():
     assert language == "cs"
     assert 0.5 < confidence < 1.0
     assert {"cs", "sk", "no"} <= tie_break_languages()
+
+
+def test_batched_scoring_matches_py3langid_one_text_at_a_time():
+    # The batch scorer re-implements LanguageIdentifier._decide as one matrix product; if a py3langid
+    # upgrade changes its arithmetic, this fails instead of the answers silently drifting.
+    model = _py3langid_model()
+    texts = [sentence for sentence, _ in SENTENCES.values()] + ["x", "HELLO IN CAPITALS", "ǂǂ", "a" * 3000]
+    batched = model.probabilities(texts)
+    one_by_one = np.array([model.identifier._decide(text) @ model.fold for text in texts])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
+    assert np.allclose(batched.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_batch_and_single_calls_agree():
+    texts = [sentence for sentence, _ in SENTENCES.values()] + ["", "Kde si?", "😀"]
+    assert detect_languages(texts) == [detect_language(text) for text in texts]

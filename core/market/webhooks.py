@@ -123,6 +123,8 @@ def serve_webhooks(host: str = "127.0.0.1", port: int = 8502, *,
     daemon thread and returns the server at once (stop it with server.shutdown(); server.server_close())."""
     server = ThreadingHTTPServer((host, port), _WebhookHandler)
     server.daemon_threads = True
+    bound_host, bound_port = server.server_address[:2]
+    logger.info("Listening for Stripe events on http://%s:%s%s", bound_host, bound_port, WEBHOOK_PATH)
     if in_thread:
         threading.Thread(target=server.serve_forever, name="stripe-webhooks", daemon=True).start()
         return server
@@ -147,7 +149,6 @@ def main(argv: list[str] | None = None) -> None:
     init_workbench()
     if not get_settings().stripe_webhook_secret:
         parser.error("set STRIPE_WEBHOOK_SECRET (from `stripe listen` or the dashboard endpoint) first")
-    print(f"Listening for Stripe events on http://{args.host}:{args.port}{WEBHOOK_PATH}", flush=True)
     serve_webhooks(args.host, args.port)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-import os
 from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
@@ -77,10 +76,6 @@ class ProcessPoolExecutor(Executor):
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def worker_pids(self) -> list[int]:
-        """Process ids of the live workers (for memory accounting in benchmarks)."""
-        return [pid for pid in getattr(self._pool, "_processes", {}) or {} if pid != os.getpid()]
 
 
 def make_executor(workers: int | None) -> Executor:

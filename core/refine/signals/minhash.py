@@ -82,7 +82,7 @@ def _shingle_hashes(texts: Sequence[str], shingle_size: int) -> tuple[np.ndarray
         return np.empty(0, dtype=_UINT64), np.empty(0, dtype=np.int64)
     token_hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, flat_tokens), dtype=_UINT64,
                                count=len(flat_tokens))
-    multipliers = np.random.default_rng(0x5EED).integers(1, 2**63, size=shingle_size, dtype=np.uint64) | 1
+    multipliers = _stable_constants("shingle", shingle_size) | _UINT64(1)
     positions = len(flat_tokens) - shingle_size + 1
     combined = np.zeros(max(positions, 0), dtype=_UINT64)
     for offset in range(shingle_size):
@@ -104,11 +104,11 @@ def _shingle_hashes(texts: Sequence[str], shingle_size: int) -> tuple[np.ndarray
     return keys & _UINT64(0xFFFFFFFF), (keys >> _UINT64(32)).astype(np.int64)
 
 
-def _permutation_coefficients(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    multipliers = rng.integers(1, 2**64 - 1, size=num_perm, dtype=np.uint64, endpoint=True) | _UINT64(1)
-    increments = rng.integers(0, 2**64 - 1, size=num_perm, dtype=np.uint64, endpoint=True)
-    return multipliers, increments
+def _stable_constants(label: str, count: int, seed: int = 0) -> np.ndarray:
+    """Pseudo-random uint64 constants derived with xxh3, not numpy's RNG, whose streams may change between
+    numpy versions: cached signatures must stay comparable with ones computed after an upgrade."""
+    return np.array([xxhash.xxh3_64_intdigest(f"{label}:{seed}:{index}".encode()) for index in range(count)],
+                    dtype=_UINT64)
 
 
 def minhash_signatures(texts: Sequence[str], num_perm: int = 128, shingle_size: int = 5,
@@ -129,7 +129,8 @@ def minhash_signatures(texts: Sequence[str], num_perm: int = 128, shingle_size: 
     if not texts:
         return signatures
     shingles, owners = _shingle_hashes(texts, shingle_size)
-    multipliers, increments = _permutation_coefficients(num_perm, seed)
+    multipliers = _stable_constants("multiplier", num_perm, seed) | _UINT64(1)
+    increments = _stable_constants("increment", num_perm, seed)
     rows_per_chunk = max(1, _MAX_MATRIX_ELEMENTS // num_perm)
     for low in range(0, shingles.size, rows_per_chunk):
         chunk = shingles[low:low + rows_per_chunk]
@@ -178,7 +179,7 @@ def lsh_candidate_pairs(signatures: np.ndarray, bands: int, rows: int,
                         max_bucket_neighbours: int = 16) -> np.ndarray:
     """Distinct index pairs ``(i, j)``, ``i < j``, that share at least one LSH band; shape (m, 2), int64.
 
-    Inside a bucket each member is paired with its next ``max_bucket_neighbours`` members (in index order),
+    Inside a bucket (members in index order) each is paired with the next ``max_bucket_neighbours`` ones,
     not with all of them: a bucket of 10,000 copies would otherwise produce 50 million pairs, while these
     links already connect the whole bucket once clustered transitively.
     """
@@ -188,7 +189,7 @@ def lsh_candidate_pairs(signatures: np.ndarray, bands: int, rows: int,
     usable = np.flatnonzero(~empty_signature_rows(signatures))
     if usable.size < 2:
         return np.empty((0, 2), dtype=np.int64)
-    band_mixers = np.random.default_rng(0xBA4D).integers(1, 2**63, size=rows, dtype=np.uint64) | 1
+    band_mixers = _stable_constants("band", rows) | _UINT64(1)
     found = []
     for band in range(bands):
         band_values = signatures[usable, band * rows:(band + 1) * rows].astype(_UINT64)

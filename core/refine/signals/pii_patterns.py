@@ -45,12 +45,16 @@ _IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{
 _IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}"
                       r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)")
-_SSN_RE = re.compile(r"(?<![\w\-./])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w\-]|[.,]\d)")
-_BARE_SSN_RE = re.compile(r"(?<![\w\-./])(\d{3})(\d{2})(\d{4})(?![\w\-]|[.,]\d)")
-_NINO_RE = re.compile(r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])"
-                      r"(?![A-Za-z0-9])")
-_DNI_RE = re.compile(r"(?<![\w\-])([XYZ]\d{7}|\d{8})-?([A-Z])(?![\w\-])")
-_CHINA_ID_RE = re.compile(r"(?<![\w\-])\d{17}[\dXx](?![\w\-])")
+# One alternation, so each window is scanned once for all national-id shapes; the group says which matched.
+_NATIONAL_ID_RE = re.compile(
+    r"(?<![\w\-./])(?P<ssn_area>\d{3})(?P<ssn_sep>[- ])(?P<ssn_group>\d{2})(?P=ssn_sep)(?P<ssn_serial>\d{4})"
+    r"(?![\w\-]|[.,]\d)"
+    r"|(?<![\w\-./])(?P<bare_area>\d{3})(?P<bare_group>\d{2})(?P<bare_serial>\d{4})(?![\w\-]|[.,]\d)"
+    r"|(?<![A-Za-z0-9])(?P<nino_prefix>[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?\d{2} ?\d{2} ?\d{2} ?[A-D]"
+    r"(?![A-Za-z0-9])"
+    r"|(?<![\w\-])(?P<dni_number>[XYZ]\d{7}|\d{8})-?(?P<dni_letter>[A-Z])(?![\w\-])"
+    r"|(?<![\w\-])(?P<china_id>\d{17}[\dXx])(?![\w\-])"
+)
 
 _NON_DIGIT_RE = re.compile(r"\D")
 _DIGIT_RUN_RE = re.compile(r"\d+")
@@ -75,7 +79,7 @@ _CONTEXT_CHARS = 40
 # Every PII value except emails and IPv6 addresses holds a run of 6+ digits and separators ("8.8.8.8",
 # "123456" in a NINO, the digits of an IBAN); the margins take in prefixes ("+", "GB82 WEST ") and cues.
 _NUMERIC_ZONE_RE = re.compile(r"\d[\d \-./()]{4,}\d")
-_LEFT_MARGIN, _RIGHT_MARGIN = 48, 32
+_LEFT_MARGIN, _RIGHT_MARGIN = 16, 24
 _EMAIL_LEFT, _EMAIL_RIGHT = 70, 260
 _TOKEN_REST_RE = re.compile(r"\S*")
 
@@ -231,24 +235,24 @@ def find_ipv6_addresses(text: str, pos: int = 0, endpos: int | None = None) -> I
             break
 
 
-def find_national_ids(text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Span]:
-    endpos = len(text) if endpos is None else endpos
-    for match in _SSN_RE.finditer(text, pos, endpos):
-        if valid_us_ssn(match.group(1), match.group(3), match.group(4)):
-            yield "national_id", match.start(), match.end()
-    for match in _BARE_SSN_RE.finditer(text, pos, endpos):
-        if _SSN_CUE_RE.search(_before(text, match.start())) and valid_us_ssn(*match.groups()):
-            yield "national_id", match.start(), match.end()
-    for match in _NINO_RE.finditer(text, pos, endpos):
-        if valid_uk_nino(match.group(1)):
-            yield "national_id", match.start(), match.end()
-    for match in _DNI_RE.finditer(text, pos, endpos):
-        if valid_spanish_dni(match.group(1), match.group(2)):
-            yield "national_id", match.start(), match.end()
-    for match in _CHINA_ID_RE.finditer(text, pos, endpos):
-        if valid_china_resident_id(match.group()):
-            yield "national_id", match.start(), match.end()
+def _national_id_valid(match: re.Match, text: str) -> bool:
+    if match["ssn_area"]:
+        return valid_us_ssn(match["ssn_area"], match["ssn_group"], match["ssn_serial"])
+    if match["bare_area"]:  # nine bare digits are an SSN only when the text says so
+        return bool(_SSN_CUE_RE.search(_before(text, match.start()))) and valid_us_ssn(
+            match["bare_area"], match["bare_group"], match["bare_serial"])
+    if match["nino_prefix"]:
+        return valid_uk_nino(match["nino_prefix"])
+    if match["dni_number"]:
+        return valid_spanish_dni(match["dni_number"], match["dni_letter"])
+    return valid_china_resident_id(match["china_id"])
 
+
+def find_national_ids(text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Span]:
+    """US SSN (SSA issuing rules), UK NINO (prefix rules), Spanish DNI/NIE and PRC resident id (checksums)."""
+    for match in _NATIONAL_ID_RE.finditer(text, pos, len(text) if endpos is None else endpos):
+        if _national_id_valid(match, text):
+            yield "national_id", match.start(), match.end()
 
 NUMERIC_FINDERS = (find_ibans, find_cards, find_national_ids, find_ipv4_addresses, find_phones)
 # When two findings overlap, the kind listed first wins (a Luhn-valid card number is a card, not also a phone).

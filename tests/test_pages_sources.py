@@ -1,0 +1,43 @@
+import streamlit as st
+from apptest_helpers import assert_no_exception, button, page_app
+
+from core.sources.registry import list_sources
+from core.store import jobs
+
+
+def test_scrape_the_demo_sources_fills_the_raw_store(workbench, raw_store):
+    before = raw_store.health()["documents"]
+    at = page_app("sources.py", role="supplier")
+    assert_no_exception(at)
+    button(at, "Scrape the demo sources").click().run()
+    job = jobs.wait_for(at.session_state["src_job"], timeout_s=240)
+    assert job["status"] == "succeeded", job["error"]
+    after = raw_store.health()["documents"]
+    for app in ("news", "marketplace", "property"):
+        assert after.get(app, 0) > before.get(app, 0), app
+    st.cache_data.clear()
+    at.run()
+    assert_no_exception(at)
+    assert {s["name"] for s in list_sources()} >= {"demo-news-rss", "demo-marketplace", "demo-property"}
+    assert int(at.metric[0].value.replace(",", "")) == after["news"]
+
+
+def test_saving_a_source_checks_urls_and_permissions(workbench):
+    at = page_app("sources.py", role="supplier")
+    at.text_input(key="src_name").input("shop-a")
+    at.text_area(key="src_urls").input("ftp://example.test/").run()
+    button(at, "Save source").click().run()
+    assert any("http://" in e.value for e in at.error)
+    at.text_area(key="src_urls").input("https://shop.example.test/listings")
+    at.text_area(key="src_recipe").input("title: h1\nprice: span.price").run()
+    button(at, "Save source").click().run()
+    assert_no_exception(at)
+    assert any("Saved source 'shop-a'" in s.value for s in at.success)
+    saved = next(s for s in list_sources() if s["name"] == "shop-a")
+    assert saved["config"]["recipe"] == {"title": "h1", "price": "span.price"}
+    assert not saved["allow_private_hosts"]
+
+
+def test_buyer_cannot_scrape(workbench):
+    at = page_app("sources.py", role="buyer")
+    assert button(at, "Scrape the demo sources").disabled
