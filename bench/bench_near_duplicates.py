@@ -44,12 +44,15 @@ _BANK_WORDS = {
 BANKS = {name: words.split() for name, words in _BANK_WORDS.items()}
 TOPICS = {
     "council": [
-        "The {city} city council {voted|decided|agreed} on {day} to {approve|reject|delay} a budget of {n} million.",
-        "Councillor {first} {last} said the plan would {protect|expand|cut} services for {n} thousand residents.",
+        "The {city} city council {voted|decided|agreed} on {day} to {approve|reject|delay} a budget of "
+        "{n} million.",
+        "Councillor {first} {last} said the plan would {protect|expand|cut} services for {n} thousand "
+        "residents.",
         "Opponents argued that the {tax|fee|levy} increase would hit families in {city} hardest.",
         "The vote followed {n} hours of debate and a public consultation that ran until {month}.",
         "Spending on parks, schools and public transport is set to {rise|fall} by {n} percent next year.",
-        "{first} {last}, who leads the opposition group, called the proposal {reckless|overdue|a good start}.",
+        "{first} {last}, who leads the opposition group, called the proposal "
+        "{reckless|overdue|a good start}.",
         "Officials expect the new measures to take effect in {month} after a final review.",
         "Residents who attended the meeting in {city} raised concerns about road repairs and housing.",
     ],
@@ -64,7 +67,8 @@ TOPICS = {
         "Supporters sang throughout the second half as rain fell on the stadium.",
     ],
     "earnings": [
-        "{company} reported {quarterly|annual} revenue of {n} billion dollars on {day}, {above|below} forecasts.",
+        "{company} reported {quarterly|annual} revenue of {n} billion dollars on {day}, "
+        "{above|below} forecasts.",
         "Chief executive {first} {last} said demand for its {product} remained {strong|weak|steady}.",
         "Shares in {company} {rose|fell|slipped|jumped} {n} percent in early trading in {city}.",
         "The company plans to {hire|cut} {n} thousand jobs over the next {n} months.",
@@ -97,10 +101,10 @@ TOPICS = {
 HEADERS = ["By {first} {last}, Staff Reporter | Updated {day} {n}:{n} GMT",
            "{city} Daily Herald - Home > News > Local > Latest",
            "This article originally appeared on the {city} Courier. Republished with permission."]
-FOOTERS = ["Copyright {company} Media Group. All rights reserved. This material may not be published, broadcast, "
-           "rewritten or redistributed without permission.",
-           "Sign up for our morning newsletter to get the latest headlines from {city} delivered to your inbox "
-           "every day. Follow us on social media for breaking news alerts.",
+FOOTERS = ["Copyright {company} Media Group. All rights reserved. This material may not be published, "
+           "broadcast, rewritten or redistributed without permission.",
+           "Sign up for our morning newsletter to get the latest headlines from {city} delivered to your "
+           "inbox every day. Follow us on social media for breaking news alerts.",
            "Reporting by {first} {last}; editing by {first} {last}. Contact the newsroom with corrections."]
 _SLOT = re.compile(r"\{([^}]+)\}")
 
@@ -170,12 +174,14 @@ def load_real_articles(path: str | None) -> list[str]:
     if not path:
         return []
     records = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [record["articleBody"] for record in records.values() if len(record.get("articleBody") or "") > 500]
+    bodies = [record.get("articleBody") or "" for record in records.values()]
+    return [body for body in bodies if len(body) > 500]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", help="ground-truth.json with articleBody fields to add as base articles")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", help="ground-truth.json; its articleBody texts join the base articles")
     parser.add_argument("--bases", type=int, default=1500, help="generated base articles in the labelled set")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lsh-docs", type=int, default=100_000, help="documents for the LSH timing pass")
@@ -189,9 +195,10 @@ def main() -> None:
           f"mean {np.mean([len(text) for text in texts]):.0f} chars")
     if args.sweep:
         for shingle_size, threshold in itertools.product((3, 4, 5, 6, 7), (0.35, 0.4, 0.45, 0.5, 0.55, 0.6)):
-            clusters = near_duplicate_clusters(ids, minhash_signatures(texts, shingle_size=shingle_size), threshold)
-            precision, recall = pairwise_scores(clusters, groups)
-            print(f"  shingle {shingle_size} threshold {threshold:.2f}: precision {precision:.3f} recall {recall:.3f}")
+            signatures = minhash_signatures(texts, shingle_size=shingle_size)
+            precision, recall = pairwise_scores(near_duplicate_clusters(ids, signatures, threshold), groups)
+            print(f"  shingle {shingle_size} threshold {threshold:.2f}: "
+                  f"precision {precision:.3f} recall {recall:.3f}")
 
     started = time.perf_counter()
     signatures = minhash_signatures(texts, shingle_size=DEFAULT_SHINGLE_SIZE)
@@ -207,8 +214,9 @@ def main() -> None:
     three_kb = [(text * (3000 // max(len(text), 1) + 1))[:3000] for text in batch]
     started, started_cpu = time.perf_counter(), time.process_time()
     minhash_signatures(three_kb)
-    print(f"signatures on 3 KB docs: {(time.perf_counter() - started) / len(three_kb) * 1000:.3f} ms/doc wall, "
-          f"{(time.process_time() - started_cpu) / len(three_kb) * 1000:.3f} ms/doc CPU")
+    wall_ms = (time.perf_counter() - started) / len(three_kb) * 1000
+    cpu_ms = (time.process_time() - started_cpu) / len(three_kb) * 1000
+    print(f"signatures on 3 KB docs: {wall_ms:.3f} ms/doc wall, {cpu_ms:.3f} ms/doc CPU")
 
     if args.lsh_docs <= 0:
         return

@@ -24,7 +24,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORDS = ["market", "energy", "council", "city", "river", "school", "budget", "plan", "research", "report", "water", "transport", "policy", "health", "museum", "library", "housing", "climate", "farmers", "train", "station", "election", "court", "bridge", "hospital", "harbour"]
+WORDS = (
+    "market", "energy", "council", "city", "river", "school", "budget", "plan", "research", "report", "water",
+    "transport", "policy", "health", "museum", "library", "housing", "climate", "farmers", "train", "station",
+    "election", "court", "bridge", "hospital", "harbour",
+)
 PAGES = ("overview.py", "sources.py", "upload.py", "raw_explorer.py", "refine.py", "quality.py", "packages.py")
 
 

@@ -131,6 +131,14 @@ def test_mixed_scripts_prose_is_an_article():
     assert classify_content("text", mixed) == "article"
 
 
+def test_chinese_and_japanese_prose_count_as_words():
+    chinese = "今天北京的天气很好，我们去公园散步。" * 12
+    assert text_features(chinese).words > 80
+    assert classify_content("text", chinese) == "article"
+    korean = "정부는 어제 젊은 가족을 위한 새로운 주택 건설 계획을 발표했습니다. " * 3
+    assert text_features(korean).words == 30  # 10 words a sentence: Korean separates words with spaces
+
+
 def test_features_explain_the_decision():
     features = text_features(CSV)
     assert features.lines == 5

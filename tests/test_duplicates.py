@@ -25,13 +25,15 @@ from core.refine.signals.minhash import (
 )
 
 ARTICLE = (
-    "The city council voted on Tuesday to approve a budget of 42 million that expands services for residents. "
-    "Councillor Maria Garcia said the plan would protect libraries and add bus routes in the northern districts. "
-    "Opponents argued that the fee increase would hit families in Leeds hardest during a difficult winter.\n\n"
+    "The city council voted on Tuesday to approve a budget of 42 million that expands services for "
+    "residents. Councillor Maria Garcia said the plan would protect libraries and add bus routes in the "
+    "northern districts. Opponents argued that the fee increase would hit families in Leeds hardest during a "
+    "difficult winter.\n\n"
     "The vote followed nine hours of debate and a public consultation that ran until March with hundreds of "
     "comments. Spending on parks, schools and public transport is set to rise by six percent next year.\n\n"
     "James Smith, who leads the opposition group, called the proposal reckless and promised to review it. "
-    "Officials expect the new measures to take effect in April after a final review by the finance committee.\n\n"
+    "Officials expect the new measures to take effect in April after a final review by the finance "
+    "committee.\n\n"
     "Residents who attended the meeting raised concerns about road repairs, housing and the cost of parking."
 )
 SYNDICATED = (
@@ -40,10 +42,11 @@ SYNDICATED = (
     + "\n\nCopyright Example Media Group. All rights reserved."
 )
 OTHER_TOPIC = (
-    "Rovers beat United 3-1 on Saturday in front of twenty thousand fans at a rain-soaked stadium. Daniel Lee "
-    "scored twice as the home side climbed to third in the table after a difficult start to the season. The "
-    "manager praised the discipline of his young defenders and the energy of the substitutes in the final "
-    "minutes. The visitors had seven shots on target but could not find a way past the goalkeeper all afternoon."
+    "Rovers beat United 3-1 on Saturday in front of twenty thousand fans at a rain-soaked stadium. Daniel "
+    "Lee scored twice as the home side climbed to third in the table after a difficult start to the season. "
+    "The manager praised the discipline of his young defenders and the energy of the substitutes in the "
+    "final minutes. The visitors had seven shots on target but could not find a way past the goalkeeper all "
+    "afternoon."
 )
 SAME_TOPIC_OTHER_ARTICLE = (
     "The Denver city council delayed on Friday a vote on a budget of 17 million for road maintenance and "
@@ -63,7 +66,8 @@ def test_exact_hash_ignores_case_whitespace_and_punctuation():
 
 
 def test_exact_hash_of_missing_empty_emoji_and_mixed_scripts():
-    hashes = exact_hashes(pd.Series(["", None, float("nan"), "😀😀", "你好，世界", "你好 世界", "Привет мир", "word"]))
+    hashes = exact_hashes(pd.Series(["", None, float("nan"), "😀😀", "你好，世界", "你好 世界", "Привет мир",
+                                     "word"]))
     assert hashes.iloc[0] == hashes.iloc[1] == hashes.iloc[2]
     assert hashes.iloc[3] != hashes.iloc[0], "emoji-only text is content, not empty"
     assert hashes.iloc[4] == hashes.iloc[5], "CJK punctuation and spacing are normalized away"
@@ -128,7 +132,8 @@ def test_syndicated_copies_cluster_and_other_articles_do_not():
 
 def test_cluster_ids_are_deterministic_and_order_independent():
     rng = np.random.default_rng(0)
-    texts = [ARTICLE, SYNDICATED, OTHER_TOPIC, OTHER_TOPIC + " Full report to follow.", SAME_TOPIC_OTHER_ARTICLE]
+    texts = [ARTICLE, SYNDICATED, OTHER_TOPIC, OTHER_TOPIC + " Full report to follow.",
+             SAME_TOPIC_OTHER_ARTICLE]
     ids = ["k7", "k2", "k9", "k3", "k5"]
     expected = dict(zip(ids, near_duplicate_clusters(ids, minhash_signatures(texts)), strict=True))
     assert expected == {"k7": "k2", "k2": "k2", "k9": "k3", "k3": "k3", "k5": "k5"}
@@ -145,10 +150,11 @@ def test_empty_texts_are_never_near_duplicates_of_each_other():
 
 
 def test_mixed_script_near_duplicates():
-    chinese = "市议会周二投票通过了一项新的预算，将增加公园、学校和公共交通的支出，同时在未来两年内削减行政成本。" * 2
-    russian = ("Городской совет во вторник одобрил новый бюджет, который увеличивает расходы на парки и школы. "
-               "Депутаты спорили девять часов, а жители района оставили сотни комментариев о дорогах и жилье. "
-               "Новые меры вступят в силу в апреле после окончательной проверки финансового комитета города.")
+    chinese = ("市议会周二投票通过了一项新的预算，将增加公园、学校和公共交通的支出，"
+               "同时在未来两年内削减行政成本。") * 2
+    russian = ("Городской совет во вторник одобрил новый бюджет, который увеличивает расходы на парки и "
+               "школы. Депутаты спорили девять часов, а жители района оставили сотни комментариев о дорогах "
+               "и жилье. Новые меры вступят в силу в апреле после окончательной проверки комитета.")
     texts = [chinese, "新华社电：" + chinese, russian, russian.replace("девять", "десять"), OTHER_TOPIC]
     clusters = near_duplicate_clusters(["1", "2", "3", "4", "5"], minhash_signatures(texts))
     assert list(clusters) == ["1", "1", "3", "3", "5"]
@@ -156,7 +162,8 @@ def test_mixed_script_near_duplicates():
 
 def test_large_bucket_of_copies_becomes_one_cluster():
     ids = [f"doc{index:03d}" for index in range(150)]
-    texts = [ARTICLE] * 100 + [f"{OTHER_TOPIC} Report number {index} of {index * 7} words." for index in range(50)]
+    texts = [ARTICLE] * 100 + [f"{OTHER_TOPIC} Report number {index} of {index * 7} words."
+                               for index in range(50)]
     clusters = near_duplicate_clusters(ids, minhash_signatures(texts))
     assert set(clusters[:100]) == {"doc000"}
     assert set(clusters[100:]) == {"doc100"}, "the football reports differ only in one sentence"

@@ -117,7 +117,7 @@ def test_only_suppliers_and_admins_list_and_only_published_own_packages(workbenc
                              None)
     assert (listing["title"], listing["tags"], listing["currency"], listing["license"]) == (
         "Mine", ["news", "tech"], "eur", "CC-BY-4.0")
-    with pytest.raises(ListingError, match="already list this package"):
+    with pytest.raises(ListingError, match="already listed by the same seller"):
         create_listing(supplier, package_id, "Again", "", [], "", 0, "usd", None)
     by_admin = create_listing(admin, package_id, "Admin lists it", "", [], "", 0, "usd", None)
     assert by_admin["seller_id"] == admin.id
@@ -145,7 +145,8 @@ def test_listing_input_problems_are_reported_together(workbench, tmp_path):
 
 
 def test_unlist_and_relist_only_by_seller_or_admin(market):
-    listing, other = market["listing"], make_user("supplier")
+    listing, other, owner = market["listing"], make_user("supplier"), make_user("buyer")
+    start_purchase(owner, listing["id"])
     with pytest.raises(PermissionDenied, match="seller or an admin"):
         unlist(other, listing["id"])
     with pytest.raises(PermissionDenied):
@@ -154,6 +155,11 @@ def test_unlist_and_relist_only_by_seller_or_admin(market):
     assert listing["id"] not in search_listings(text=listing["title"])["listing_id"].tolist()
     with pytest.raises(CheckoutError, match="no longer on sale"):
         start_purchase(market["buyer"], listing["id"])
+    assert start_purchase(owner, listing["id"])["status"] == "already owned"
+    replacement = create_listing(market["supplier"], listing["package_id"], "Replacement")
+    with pytest.raises(ListingError, match="already listed by the same seller"):
+        relist(market["supplier"], listing["id"])
+    unlist(market["supplier"], replacement["id"])
     assert relist(market["admin"], listing["id"])["status"] == "listed"
     assert listing["id"] in search_listings(text=listing["title"])["listing_id"].tolist()
 

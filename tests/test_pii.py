@@ -27,6 +27,8 @@ def _found(text: str) -> list[tuple[str, str]]:
     ("phone", "001-415-555-2671", "From abroad dial {}."),
     ("phone", "+44 20 7946 0958", "London {}."),
     ("phone", "+44 (0)20 7946 0958", "London {}."),
+    ("phone", "(+44) 20 7946 0958", "London {}."),
+    ("phone", "+7 (495) 123-45-67", "Moscow {}."),
     ("phone", "020 7946 0958", "London {}."),
     ("phone", "07700 900123", "Mobile {}."),
     ("phone", "+33 6 12 34 56 78", "Paris {}."),
@@ -42,6 +44,7 @@ def _found(text: str) -> list[tuple[str, str]]:
     ("card", "378282246310005", "Amex {}."),
     ("card", "3782 822463 10005", "Amex {}."),
     ("card", "6011111111111117", "Discover {}."),
+    ("card", "4111.1111.1111.1111", "Visa {}."),
     ("iban", "DE89 3704 0044 0532 0130 00", "Pay to {} by Friday."),
     ("iban", "GB82WEST12345698765432", "IBAN: {}"),
     ("iban", "FR14 2004 1010 0505 0001 3M02 606", "IBAN {}."),
@@ -78,6 +81,7 @@ def test_each_kind_found_with_exact_span(kind, value, template):
     "Running version 1.2.3, v10.0.19045.3693, build 10.0.0.1 and Chrome 120.0.6099.109.",
     "Tracking 1Z999AA10123456784 and 9400 1000 0000 0000 0000 00 and tracking #: 9400111899223197428490.",
     "Postcodes SW1A 1AA, EC1A 1BB, K1A 0B1, ZIP 90210, ZIP 02905-4781 and 10115 Berlin.",
+    "1 Beacon St, Boston, MA 02108-1234 and Newark, NJ 07102-3307, USA.",
     "Population 8,336,817 in 2023; between 1990 and 2000; score 3-1; pages 123-145.",
     "Coordinates 51.5074, -0.1278; part no. 1234-5678-9012; room 3-2-1.",
     "Serial numbers 1 2 3 4 5 6 7 8 and the year 2024.",
@@ -89,6 +93,12 @@ def test_each_kind_found_with_exact_span(kind, value, template):
 ])
 def test_look_alikes_are_not_flagged(text):
     assert _found(text) == []
+
+
+def test_adjacent_ibans_in_any_case_are_both_found():
+    text = "IBAN: de89 3704 0044 0532 0130 00 and NL91ABNA0417164300, GB82 WEST 1234 5698 7654 32 IN CASH"
+    assert _found(text) == [("iban", "de89 3704 0044 0532 0130 00"), ("iban", "NL91ABNA0417164300"),
+                            ("iban", "GB82 WEST 1234 5698 7654 32")]
 
 
 def test_card_number_is_not_also_a_phone():
@@ -122,7 +132,8 @@ def test_texts_without_pii(text):
 
 def test_mixed_scripts_keep_correct_offsets():
     text = "联系人：王伟，邮箱 wang.wei@example.cn，电话 +86 138 0013 8000。Привет 8.8.4.4"
-    assert _found(text) == [("email", "wang.wei@example.cn"), ("phone", "+86 138 0013 8000"), ("ip", "8.8.4.4")]
+    assert _found(text) == [("email", "wang.wei@example.cn"), ("phone", "+86 138 0013 8000"),
+                            ("ip", "8.8.4.4")]
     assert redact_pii(text) == "联系人：王伟，邮箱 [EMAIL]，电话 [PHONE]。Привет [IP]"
 
 
@@ -138,8 +149,9 @@ def test_five_megabytes_of_one_line_finishes_fast():
 
 
 def test_pii_signals_columns_counts_and_spans():
-    texts = pd.Series(["Mail a.b@example.com or b.c@example.org, call (415) 555-2671.", "", None, float("nan"),
-                       "Card 4111 1111 1111 1111 and IBAN GB82WEST12345698765432 from 8.8.8.8, NINO AB123456C"],
+    texts = pd.Series(["Mail a.b@example.com or b.c@example.org, call (415) 555-2671.", "", None,
+                       float("nan"),
+                       "Card 4111 1111 1111 1111, IBAN GB82WEST12345698765432 from 8.8.8.8, NINO AB123456C"],
                       index=["x", "y", "z", "w", "v"])
     signals = pii_signals(texts)
     assert list(signals.columns) == list(PII_SIGNAL_COLUMNS)

@@ -83,7 +83,7 @@ def test_signals_have_the_contract_columns_and_clusters():
 
 
 def test_process_pool_gives_the_same_signals_as_in_process():
-    items = pd.concat([crafted_items()] * 3, ignore_index=True)
+    items = pd.concat([crafted_items()] * 2, ignore_index=True)
     items["id"] = [f"{i:03d}-{v}" for i, v in enumerate(items["id"])]
     params = SignalParams(batch_size=4)
     local = compute_signals(items, params, InProcessExecutor())

@@ -215,6 +215,25 @@ def test_return_path_and_webhook_both_arriving_fulfil_once(sql_url, fake_stripe,
     assert len(audit_rows("purchase", f"sale:{sale['id']}")) == 1
 
 
+def test_clicking_buy_after_paying_fulfils_instead_of_a_new_checkout(shop):
+    first = start_purchase(shop["buyer"], shop["listing"]["id"])
+    shop["fake"].mark_paid(first["session_id"])
+    again = start_purchase(shop["buyer"], shop["listing"]["id"])
+    assert again == {"status": "paid", "sale_id": first["sale_id"], "provider": "stripe"}
+    assert len(shop["fake"].sessions) == 1 and only_sale(shop)["status"] == "paid"
+
+
+def test_paid_session_created_elsewhere_is_acknowledged_not_fulfilled(shop):
+    stranger = shop["fake"].handle_post("/v1/checkout/sessions", "mode=payment&success_url=x&"
+                                        "line_items[0][price_data][currency]=usd&"
+                                        "line_items[0][price_data][unit_amount]=500&line_items[0][quantity]=1",
+                                        "other-app-key")[1]
+    event = event_for(shop["fake"].mark_paid(stranger["id"]))
+    assert handle_webhook(*signed(event)) == (200, "checkout.session.completed: not a workbench purchase")
+    assert len(audit_rows("stripe_unmatched_payment", stranger["id"])) == 1
+    assert sales_of(shop["buyer"].id, shop["listing"]["id"]) == []
+
+
 def test_other_events_are_acknowledged_and_ignored(shop):
     event = event_for({"id": "pi_test_1", "object": "payment_intent"}, event_type="payment_intent.created")
     assert handle_webhook(*signed(event)) == (200, "payment_intent.created: ignored")
@@ -294,8 +313,9 @@ def test_http_receiver(shop):
 
 
 def test_receiver_runs_as_a_module(shop):
-    process = subprocess.Popen([sys.executable, "-m", "core.market.webhooks", "--port", "0"], cwd=PROJECT_ROOT,
-                               stderr=subprocess.PIPE, text=True)
+    # The child inherits this test's environment: the session DATA_DIR and the fake Stripe settings.
+    process = subprocess.Popen([sys.executable, "-m", "core.market.webhooks", "--port", "0"],
+                               cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
     try:
         line = ""
         deadline = time.monotonic() + 30

@@ -95,13 +95,19 @@ def test_empty_texts_get_the_empty_topic():
     assert all("power" in labels[topics[i]] for i in (0, 6))
 
 
+def test_numpy_integer_topic_count_is_accepted():
+    texts = pd.Series(["solar power", "football match", "rent deposit"])
+    topics, _ = topic_clusters(texts, n_topics=np.int64(3))
+    assert topics.nunique() == 3
+
+
 def test_more_topics_than_distinct_texts_is_clipped():
     topics, labels = topic_clusters(pd.Series(["solar power"] * 5 + ["football match"] * 5), n_topics=8)
     assert topics.nunique() == 2
     assert len(labels) == 2
 
 
-@pytest.mark.parametrize("bad", [0, -3, 2.5, "4"])
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "4", True])
 def test_invalid_topic_count_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="n_topics"):
         topic_clusters(pd.Series(["a text"]), n_topics=bad)

@@ -38,6 +38,10 @@ class CheckoutError(ValueError):
     """A purchase that cannot go ahead; the message says why."""
 
 
+class UnmatchedPayment(CheckoutError):
+    """A paid Checkout Session that no sale here created (another app on the account, a CLI trigger)."""
+
+
 def paid_sale(buyer_id: int, listing_id: int) -> dict | None:
     with session_scope() as session:
         sale = session.exec(select(Sale).where(Sale.buyer_id == buyer_id, Sale.listing_id == listing_id,
@@ -217,7 +221,8 @@ def fulfil_checkout_session(session_id: str) -> dict:
         return {**result, "status": "unpaid"}
     if sale is None:
         audit.record("stripe_unmatched_payment", None, session_id, metadata=checkout.get("metadata") or {})
-        raise CheckoutError(f"Payment {session_id} matches no purchase on record; an admin has been alerted.")
+        raise UnmatchedPayment(f"Payment {session_id} matches no purchase on record; "
+                               "an admin has been alerted.")
     if sale["status"] == "paid":
         return {**result, "status": "already fulfilled"}
     if sale["status"] not in FULFILLABLE:

@@ -101,6 +101,15 @@ def _listing_license(package: DataPackage, license: str | None) -> str:
     return package.license
 
 
+def _refuse_second_live_listing(session, package_id: int, seller_id: int) -> None:
+    existing = session.exec(select(Listing.id).where(Listing.package_id == package_id,
+                                                     Listing.seller_id == seller_id,
+                                                     Listing.status == "listed")).first()
+    if existing is not None:
+        raise ListingError(f"This package is already listed by the same seller as listing #{existing}; "
+                           "unlist that one first.")
+
+
 def create_listing(principal: Principal, package_id: int, title: str, description: str = "",
                    tags: Iterable[str] | str | None = (), category: str = "", price_cents: int = 0,
                    currency: str = "usd", license: str | None = None) -> dict:
@@ -115,11 +124,7 @@ def create_listing(principal: Principal, package_id: int, title: str, descriptio
                                "not published; only published packages can be listed.")
         if principal.role != "admin" and package.created_by != principal.id:
             raise PermissionDenied("A supplier can only list packages they built.")
-        existing = session.exec(select(Listing.id).where(Listing.package_id == package_id,
-                                                         Listing.seller_id == principal.id,
-                                                         Listing.status == "listed")).first()
-        if existing is not None:
-            raise ListingError(f"You already list this package as listing #{existing}; unlist it first.")
+        _refuse_second_live_listing(session, package_id, principal.id)
         listing = Listing(package_id=package_id, seller_id=principal.id,
                           license=_listing_license(package, license), **fields)
         session.add(listing)
@@ -139,11 +144,12 @@ def _set_status(principal: Principal | None, listing_id: int, status: str) -> di
             raise ListingError(f"Listing #{listing_id} does not exist.")
         if principal.role != "admin" and listing.seller_id != principal.id:
             raise PermissionDenied("Only the seller or an admin can change this listing.")
-        if status == "listed":
+        if status == "listed" and listing.status != "listed":
             package = session.get(DataPackage, listing.package_id)
             if package is None or package.status != "published":
                 raise ListingError("The package behind this listing is no longer published; "
                                    "it cannot be relisted.")
+            _refuse_second_live_listing(session, listing.package_id, listing.seller_id)
         listing.status = status
         session.add(listing)
         changed = listing.model_dump()
@@ -189,8 +195,12 @@ def search_listings(text: str | None = None, category: str | None = None, langua
     if sort not in SORTS:
         raise ListingError(f"Sort must be one of {', '.join(SORTS)}; got '{sort}'.")
     ratings = ratings_subquery()
-    query = (select(Listing, DataPackage.name, DataPackage.version, DataPackage.metrics, User.display_name,
-                    ratings.c.average_rating, ratings.c.review_count)
+    # Plain columns, not ORM entities: building thousands of Listing objects costs more than the query.
+    query = (select(Listing.id.label("listing_id"), Listing.title, Listing.description, Listing.tags,
+                    Listing.category, Listing.price_cents, Listing.currency, Listing.license,
+                    Listing.seller_id, User.display_name.label("seller_name"), Listing.package_id,
+                    DataPackage.name.label("package_name"), DataPackage.version.label("package_version"),
+                    DataPackage.metrics, ratings.c.average_rating, ratings.c.review_count, Listing.created_at)
              .join(DataPackage, DataPackage.id == Listing.package_id)
              .join(User, User.id == Listing.seller_id)
              .outerjoin(ratings, ratings.c.listing_id == Listing.id)
@@ -207,7 +217,7 @@ def search_listings(text: str | None = None, category: str | None = None, langua
         query = query.where(func.coalesce(ratings.c.average_rating, 0) >= min_rating)
     query = query.order_by(*_order_by(sort, ratings.c.average_rating, ratings.c.review_count))
     with session_scope() as session:
-        rows = [_search_row(*row) for row in session.exec(query)]
+        rows = [_search_row(dict(row._mapping)) for row in session.exec(query)]
     if language:
         # A JSON-array membership test differs on every SQL dialect; the catalogue is small, so filter here.
         wanted = language.strip().lower()
@@ -215,17 +225,13 @@ def search_listings(text: str | None = None, category: str | None = None, langua
     return pd.DataFrame(rows, columns=SEARCH_COLUMNS)
 
 
-def _search_row(listing: Listing, package_name: str, version: str, metrics: dict, seller: str,
-                average_rating: float | None, review_count: int | None) -> dict:
-    quality = (metrics or {}).get("mean_quality")
-    return {"listing_id": listing.id, "title": listing.title, "description": listing.description,
-            "tags": list(listing.tags), "category": listing.category, "price_cents": listing.price_cents,
-            "currency": listing.currency, "license": listing.license, "seller_id": listing.seller_id,
-            "seller_name": seller, "package_id": listing.package_id, "package_name": package_name,
-            "package_version": version, "quality": float(quality) if quality is not None else None,
-            "languages": list((metrics or {}).get("languages") or []),
-            "average_rating": round(float(average_rating), 2) if average_rating is not None else None,
-            "review_count": int(review_count or 0), "created_at": listing.created_at}
+def _search_row(row: dict) -> dict:
+    metrics = row.pop("metrics") or {}
+    quality, average = metrics.get("mean_quality"), row["average_rating"]
+    return {**row, "quality": float(quality) if quality is not None else None,
+            "languages": list(metrics.get("languages") or []),
+            "average_rating": round(float(average), 2) if average is not None else None,
+            "review_count": int(row["review_count"] or 0)}
 
 
 def listing_detail(listing_id: int) -> dict:

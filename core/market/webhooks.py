@@ -1,18 +1,21 @@
 """Stripe webhooks: verify, fulfil paid Checkout Sessions, ignore the rest, never act on an event twice.
 
-Stripe delivers events at least once and retries any non-2xx answer, so a delivery that fails for
-a passing reason (Stripe unreachable while we re-read the session) answers 5xx and is not marked
-processed; a processed event id is recorded as an AuditEvent (action "stripe_event", target the
-event id) and a replay of it answers 200 without doing anything.
+Stripe delivers events at least once and retries any non-2xx answer. A delivery that fails for a
+passing reason (Stripe unreachable while we re-read the session) answers 5xx, and a payment whose
+amount does not match its sale answers 422; neither is marked processed, so both stay visible as
+failing in the Stripe dashboard. A processed event id is recorded as an AuditEvent (action
+"stripe_event", target the event id) and a replay of it answers 200 without doing anything.
 
 Trying it locally with the Stripe CLI (test mode keys):
 
-    export STRIPE_SECRET_KEY=sk_test_...
+    export STRIPE_SECRET_KEY=sk_test_...          # for the app (streamlit run app.py) and the receiver
     stripe listen --forward-to http://127.0.0.1:8502/stripe/webhook
     # `stripe listen` prints "Your webhook signing secret is whsec_..."; in a second shell:
     export STRIPE_WEBHOOK_SECRET=whsec_...
     python -m core.market.webhooks --host 127.0.0.1 --port 8502
-    stripe trigger checkout.session.completed   # or buy something on the Marketplace page
+    # then buy a paid listing on the Marketplace page with a test card (4242 4242 4242 4242).
+    # `stripe trigger checkout.session.completed` makes a session no sale here created: it is
+    # acknowledged as "not a workbench purchase" and leaves a stripe_unmatched_payment audit event.
 
 In production, register https://<your host>/stripe/webhook in the Stripe dashboard for the
 checkout.session.completed and checkout.session.async_payment_succeeded events and use that
@@ -31,7 +34,7 @@ from sqlmodel import select
 
 from core import audit
 from core.config import get_settings
-from core.market.checkout import CheckoutError, fulfil_checkout_session
+from core.market.checkout import CheckoutError, UnmatchedPayment, fulfil_checkout_session
 from core.market.stripe_gateway import PaymentProviderError
 from core.store.models import AuditEvent
 from core.store.sql import session_scope
@@ -74,6 +77,9 @@ def handle_webhook(payload: bytes, sig_header: str) -> tuple[int, str]:
             outcome = fulfil_checkout_session(session_id)["status"]
         except PaymentProviderError as error:
             return 503, str(error)  # Stripe retries later; nothing was recorded
+        except UnmatchedPayment:
+            # Retrying cannot make it ours; fulfilment has already written an audit alert.
+            outcome = "not a workbench purchase"
         except CheckoutError as error:
             return 422, str(error)  # left unprocessed so it shows as failing in the Stripe dashboard
     audit.record(EVENT_ACTION, None, event_id, type=event_type, outcome=outcome)

@@ -132,17 +132,22 @@ class PageSteps:
             compile_selector(config["next_page_selector"]) if config.get("next_page_selector") else None
         )
 
-    def run(self, task: Task) -> StepOutcome:
-        result = self.fetcher.fetch(task.url, conditional=task.role == "detail")
-        outcome = StepOutcome(task, result)
-        if result.problem or result.not_modified:
-            return outcome  # the crawl loop reports these; nothing to parse
-        text = decode_html(result.body, result.content_type)
+    def fetch(self, task: Task) -> StepOutcome:
+        """The network half of a step (I/O: many run at once)."""
+        return StepOutcome(task, self.fetcher.fetch(task.url, conditional=task.role == "detail"))
+
+    @staticmethod
+    def needs_processing(outcome: StepOutcome) -> bool:
+        return not (outcome.result.problem or outcome.result.not_modified)
+
+    def process(self, outcome: StepOutcome) -> StepOutcome:
+        """The CPU half: decode, extract, build documents, find links."""
+        text = decode_html(outcome.result.body, outcome.result.content_type)
         try:
-            getattr(self, f"_{task.role}")(outcome, text)
+            getattr(self, f"_{outcome.task.role}")(outcome, text)
         except Exception as error:  # a parser bug on one page must not end the crawl
-            log.exception("crawl step failed on %s", task.url)
-            outcome.problems.append(CrawlError(task.url, f"could not process page: {error!r}"))
+            log.exception("crawl step failed on %s", outcome.task.url)
+            outcome.problems.append(CrawlError(outcome.task.url, f"could not process page: {error!r}"))
         return outcome
 
     def _document(self, outcome: StepOutcome, kind: str, extracted: dict, text: str) -> None:

@@ -58,11 +58,13 @@ def find_pii(text: str) -> list[PiiFinding]:
         spans.extend(span for finder in NUMERIC_FINDERS for span in finder(text, low, high))
     if may_contain_ipv6(text):
         spans.extend(find_ipv6_addresses(text))
-    return [PiiFinding(kind, start, end, text[start:end]) for kind, start, end in _resolve_overlaps(len(text), spans)]
+    kept = _resolve_overlaps(len(text), spans)
+    return [PiiFinding(kind, start, end, text[start:end]) for kind, start, end in kept]
 
 
 def redact_pii(text: str, findings: list[PiiFinding] | None = None) -> str:
-    """``text`` with each finding replaced by its label ([EMAIL], [PHONE], [CARD], [IBAN], [IP], [NATIONAL_ID]).
+    """``text`` with each finding replaced by its label ([EMAIL], [PHONE], [CARD], [IBAN], [IP] or
+    [NATIONAL_ID]).
 
     Pass the findings of an earlier ``find_pii(text)`` to avoid scanning twice.
     """

@@ -81,7 +81,7 @@ def valid_uk_nino(compact: str) -> bool:
 
 
 def valid_spanish_dni(number: str, letter: str) -> bool:
-    """DNI (8 digits) or NIE (X/Y/Z + 7 digits): the letter is the number mod 23 looked up in a fixed table."""
+    """DNI (8 digits) or NIE (X/Y/Z + 7 digits): the letter is the number mod 23 looked up in a table."""
     if number[0] in "XYZ":
         number = str("XYZ".index(number[0])) + number[1:]
     return _DNI_LETTERS[int(number) % 23] == letter

@@ -36,12 +36,13 @@ NORTH_AMERICAN_REGION = "US"
 EMAIL_RE = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
                       r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
 # Digit groups with phone-style separators, optionally led by + / 00 and with a bracketed area code.
-_PHONE_RE = re.compile(r"(?<![\w+\-/.,$€£¥#])(?=(?:[ \-./()+]{0,3}\d){7})(?:\+\s?)?(?:\(\d{1,5}\)|\d{1,15})"
+_PHONE_RE = re.compile(r"(?<![\w+\-/.,$€£¥#(])(?=(?:[ \-./()+]{0,3}\d){7})(?:\+\s?|\(\+\d{1,3}\)\s?)?"
+                       r"(?:\(\d{1,5}\)|\d{1,15})"
                        r"(?:(?:[ \-./]|(?<=\)))(?:\(\d{1,5}\)|\d{1,8})){0,7}"
                        r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,5})?(?![\w\-/%]|[.,]\d)", re.IGNORECASE)
 _EXTENSION_RE = re.compile(r"\s?(?:x|ext\.?|extension)\s?\d{1,5}$", re.IGNORECASE)
-_CARD_RE = re.compile(r"(?<![\w\-/.,$€£¥])\d{4}(?:[ \-]?\d{1,7}){1,4}(?![\w\-/%]|[.,]\d)")
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{1,4}){2,7}")
+_CARD_RE = re.compile(r"(?<![\w\-/.,$€£¥])\d{4}(?:[ \-.]?\d{1,7}){1,4}(?![\w\-/%]|[.,]\d)")
+_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2} ?[A-Za-z0-9]{4}(?: ?[A-Za-z0-9]{1,4}){2,7}")
 _IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}"
                       r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)")
@@ -58,9 +59,14 @@ _NATIONAL_ID_RE = re.compile(
 
 _NON_DIGIT_RE = re.compile(r"\D")
 _DIGIT_RUN_RE = re.compile(r"\d+")
-_CARD_SEPARATOR_RE = re.compile(r"[ \-]")
+_CARD_SEPARATOR_RE = re.compile(r"[ \-.]")
 _DATE_RE = re.compile(r"\d{1,4}([-/.])\d{1,2}\1\d{1,4}")
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:[ .,]\d{3})+")
+_ZIP_PLUS_FOUR_RE = re.compile(r"\d{5}-\d{4}")
+# "Boston, MA 02108-1234": a US state code right before a ZIP+4 (which German numbers can also look like).
+_US_STATE_BEFORE_RE = re.compile(
+    r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|"
+    r"NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\.?,?\s$")
 _PHONE_CUE_RE = re.compile(r"(?:\b(?:tel|phone|call|mobile|cell|fax|whatsapp|contact|ring|text|dial|hotline|"
                            r"téléphone|telefon|teléfono|telefono|tél)|\u260e|\U0001f4de)\W*(?:\w+\W+){0,3}$",
                            re.IGNORECASE)
@@ -84,7 +90,8 @@ _EMAIL_LEFT, _EMAIL_RIGHT = 70, 260
 _TOKEN_REST_RE = re.compile(r"\S*")
 
 
-def _merged_windows(text: str, anchors: Iterator[tuple[int, int]], left: int, right: int) -> list[tuple[int, int]]:
+def _merged_windows(text: str, anchors: Iterator[tuple[int, int]], left: int,
+                    right: int) -> list[tuple[int, int]]:
     windows: list[tuple[int, int]] = []
     for start, end in anchors:
         low = max(0, start - left)
@@ -136,13 +143,14 @@ def _same_grouping(candidate: str, number: phonenumbers.PhoneNumber) -> bool:
 def _phone_is_real(candidate: str, context: str) -> bool:
     candidate = _EXTENSION_RE.sub("", candidate)
     digits = _NON_DIGIT_RE.sub("", candidate)
-    international = candidate.startswith("+") or (candidate.startswith("00") and len(digits) > 10)
+    international = candidate.startswith(("+", "(+")) or (candidate.startswith("00") and len(digits) > 10)
     if not 7 <= len(digits) <= 15 or (international and len(digits) < 8):
         return False
     has_cue = bool(_PHONE_CUE_RE.search(context))
     if not has_cue and _REFERENCE_CUE_RE.search(context):
         return False
-    if _DATE_RE.fullmatch(candidate):
+    if _DATE_RE.fullmatch(candidate) or (_ZIP_PLUS_FOUR_RE.fullmatch(candidate)
+                                         and _US_STATE_BEFORE_RE.search(context)):
         return False
     # Bare digit runs are ids far more often than phones; thousands groups are amounts.
     if not (international or has_cue or candidate.startswith("(")) and (
@@ -176,7 +184,8 @@ def find_phones(text: str, pos: int = 0, endpos: int | None = None) -> Iterator[
 
 
 def _card_grouping_ok(candidate: str) -> bool:
-    """Printed cards are unseparated or grouped 4-4-4-4(-3), 4-6-5 (Amex) or 4-6-4 (Diners)."""
+    """Printed cards are unseparated or grouped 4-4-4-4(-3), 4-6-5 (Amex) or 4-6-4 (Diners), always with one
+    kind of separator."""
     groups = _CARD_SEPARATOR_RE.split(candidate)
     if len(groups) == 1:
         return True
@@ -195,18 +204,27 @@ def find_cards(text: str, pos: int = 0, endpos: int | None = None) -> Iterator[S
             yield "card", match.start(), match.end()
 
 
+def _iban_end(text: str, match: re.Match) -> int | None:
+    """End of a valid IBAN starting at the match, or None. The regex may run on into the next words
+    ("... 3000 and NL91 ..."), so the IBAN is cut at its country's length first."""
+    expected = IBAN_LENGTHS.get(match.group()[:2].upper())
+    char_offsets = [offset for offset, char in enumerate(match.group()) if char != " "]
+    if expected is None or len(char_offsets) < expected:
+        return None
+    end = match.start() + char_offsets[expected - 1] + 1
+    if text[end:end + 1].isalnum() or not valid_iban(text[match.start():end].replace(" ", "").upper()):
+        return None
+    return end
+
+
 def find_ibans(text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Span]:
-    for match in _IBAN_RE.finditer(text, pos, len(text) if endpos is None else endpos):
-        expected = IBAN_LENGTHS.get(match.group()[:2])
-        if expected is None:
-            continue
-        # The regex may run on into the next word ("... 3000 IN CASH"): cut at the country's length.
-        char_offsets = [offset for offset, char in enumerate(match.group()) if char != " "]
-        if len(char_offsets) < expected:
-            continue
-        end = match.start() + char_offsets[expected - 1] + 1
-        if not text[end:end + 1].isalnum() and valid_iban(text[match.start():end].replace(" ", "")):
+    endpos = len(text) if endpos is None else endpos
+    while match := _IBAN_RE.search(text, pos, endpos):
+        end = _iban_end(text, match)
+        if end is not None:
             yield "iban", match.start(), end
+        # Resume right after what was used, not after the whole match: it may have swallowed the next IBAN.
+        pos = match.start() + 1 if end is None else end
 
 
 def find_ipv4_addresses(text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Span]:
@@ -254,6 +272,7 @@ def find_national_ids(text: str, pos: int = 0, endpos: int | None = None) -> Ite
         if _national_id_valid(match, text):
             yield "national_id", match.start(), match.end()
 
+
 NUMERIC_FINDERS = (find_ibans, find_cards, find_national_ids, find_ipv4_addresses, find_phones)
-# When two findings overlap, the kind listed first wins (a Luhn-valid card number is a card, not also a phone).
+# When two findings overlap, the kind ranked first wins (a Luhn-valid card number is a card, not a phone).
 KIND_PRIORITY = {"email": 0, "iban": 1, "card": 2, "national_id": 3, "ip": 4, "phone": 5}

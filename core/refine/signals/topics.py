@@ -10,6 +10,7 @@ pandas.factorize and scipy instead of a per-token Python loop. Mini-batch k-mean
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import string
 
@@ -49,7 +50,8 @@ def topic_clusters(texts: pd.Series, n_topics: int | None = None,
     n_topics defaults to sqrt(n/2) clipped to 2..20 (and never above the number of distinct texts).
     The same texts and seed always give the same topics; topic 0 is the largest.
     """
-    if n_topics is not None and (not isinstance(n_topics, int) or n_topics < 1):
+    if n_topics is not None and (isinstance(n_topics, bool) or not isinstance(n_topics, numbers.Integral)
+                                 or n_topics < 1):
         raise ValueError(f"n_topics must be a positive integer or None, got {n_topics!r}")
     topics = np.full(len(texts), EMPTY_TOPIC, dtype=np.int64)
     counts, terms = term_counts(texts)
@@ -139,7 +141,7 @@ def _tfidf(counts: sp.csr_matrix) -> sp.csr_matrix:
 
 def _topic_count(weights: sp.csr_matrix, requested: int | None) -> int:
     n_docs = weights.shape[0]
-    k = requested or min(MAX_TOPICS, max(MIN_TOPICS, round(math.sqrt(n_docs / 2))))
+    k = int(requested) if requested else min(MAX_TOPICS, max(MIN_TOPICS, round(math.sqrt(n_docs / 2))))
     return max(1, min(k, _distinct_rows(weights)))
 
 
