@@ -8,6 +8,7 @@ each with the default FetchPolicy except per_host_delay_s=0 (robots.txt asks for
 goes through extraction (trafilatura for articles, the listing extractor for listings), as in the
 app. Targets: >= 100 pages/s, peak RSS < 500 MB for 5,000 pages.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,11 @@ TARGET_RSS_MB = 500
 
 class _Urls:
     def __init__(self, urls: dict[str, str]):
-        self.news_url, self.marketplace_url, self.property_url = urls["news"], urls["marketplace"], urls["property"]
+        self.news_url, self.marketplace_url, self.property_url = (
+            urls["news"],
+            urls["marketplace"],
+            urls["property"],
+        )
 
 
 def _serve(seed: int, scale: float, connection, stop_event) -> None:
@@ -46,7 +51,9 @@ def _peak_rss_mb(who: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=5000, help="about how many pages to crawl")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -58,11 +65,15 @@ def main() -> int:
     server = context.Process(target=_serve, args=(args.seed, scale, send, stop_event), daemon=True)
     server.start()
     urls = receive.recv()
-    configs = [c for c in demo_source_configs(_Urls(urls)) if c["kind"] != "feed"]  # the feed repeats the sitemap
+    configs = [
+        c for c in demo_source_configs(_Urls(urls)) if c["kind"] != "feed"
+    ]  # the feed repeats the sitemap
     policy = FetchPolicy(per_host_delay_s=0)
-    print(f"demo sites at scale {scale:.1f} on {', '.join(urls.values())}; "
-          f"policy: obey_robots={policy.obey_robots}, per_host_concurrency={policy.per_host_concurrency}, "
-          f"total_concurrency={policy.total_concurrency} per source")
+    print(
+        f"demo sites at scale {scale:.1f} on {', '.join(urls.values())}; "
+        f"policy: obey_robots={policy.obey_robots}, per_host_concurrency={policy.per_host_concurrency}, "
+        f"total_concurrency={policy.total_concurrency} per source"
+    )
 
     stored = {"documents": 0, "bytes": 0}
     lock = threading.Lock()
@@ -91,17 +102,25 @@ def main() -> int:
 
     pages = sum(report.pages_fetched for report in reports.values())
     for source_id, report in reports.items():
-        print(f"  {source_id:20s} pages={report.pages_fetched:5d} documents={report.documents:5d} "
-              f"errors={len(report.errors)} robots_skipped={report.skipped_by_robots} {report.elapsed_s:.1f}s")
+        print(
+            f"  {source_id:20s} pages={report.pages_fetched:5d} documents={report.documents:5d} "
+            f"errors={len(report.errors)} robots_skipped={report.skipped_by_robots} {report.elapsed_s:.1f}s"
+        )
     rate = pages / elapsed
     crawler_rss = _peak_rss_mb(resource.RUSAGE_SELF)
-    print(f"pages fetched: {pages} in {elapsed:.1f}s wall, {cpu:.1f}s crawler CPU "
-          f"({stored['documents']} documents, {stored['bytes'] / 1e6:.1f} MB of text to the sink)")
-    print(f"throughput: {rate:.1f} pages/s (target >= {TARGET_PAGES_PER_S}) "
-          f"{'OK' if rate >= TARGET_PAGES_PER_S else 'BELOW TARGET'}")
-    print(f"peak RSS crawler process: {crawler_rss:.0f} MB (target < {TARGET_RSS_MB}) "
-          f"{'OK' if crawler_rss < TARGET_RSS_MB else 'ABOVE TARGET'}; "
-          f"demo server process: {_peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB")
+    print(
+        f"pages fetched: {pages} in {elapsed:.1f}s wall, {cpu:.1f}s crawler CPU "
+        f"({stored['documents']} documents, {stored['bytes'] / 1e6:.1f} MB of text to the sink)"
+    )
+    print(
+        f"throughput: {rate:.1f} pages/s (target >= {TARGET_PAGES_PER_S}) "
+        f"{'OK' if rate >= TARGET_PAGES_PER_S else 'BELOW TARGET'}"
+    )
+    print(
+        f"peak RSS crawler process: {crawler_rss:.0f} MB (target < {TARGET_RSS_MB}) "
+        f"{'OK' if crawler_rss < TARGET_RSS_MB else 'ABOVE TARGET'}; "
+        f"demo server process: {_peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"
+    )
     return 0
 
 

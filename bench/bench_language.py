@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from core.refine.signals.language import (  # noqa: E402
+    SAMPLE_CHARS,
     TIE_BREAK_BELOW,
     detect_language,
     language_signals,
@@ -67,6 +68,13 @@ def print_accuracy(title: str, hits: dict[str, list[int]], languages: list[str])
     total = sum(hits[code][1] for code in languages)
     print(f"{title}: {right}/{total} = {right / total:.1%} over {len(languages)} languages")
     return right / total
+
+
+def _sentences_by_expected(cases: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for expected, sentence in cases:
+        grouped.setdefault(expected, []).append(sentence)
+    return grouped
 
 
 def sentences_per_second(sentences: list[str], seconds: float) -> tuple[float, float]:
@@ -118,6 +126,13 @@ def main() -> None:
     confusions = Counter(pair for pair in answers if pair[0] != pair[1])
     print("most common confusions (expected -> got):",
           ", ".join(f"{a}->{b} x{n}" for (a, b), n in confusions.most_common(10)))
+
+    documents = [(expected, " ".join(sentences[start:] + sentences[:start]))
+                 for expected, sentences in _sentences_by_expected(cases).items() if len(sentences) >= 3
+                 for start in range(len(sentences))]
+    right = sum(detect_language(text)[0] == expected for expected, text in documents)
+    print(f"documents (a language's sentences joined, {len(documents)} of them, sampled to "
+          f"{SAMPLE_CHARS} chars): {right}/{len(documents)} = {right / len(documents):.1%}")
 
     rate, cpu_rate = sentences_per_second([sentence for _, sentence in cases], args.seconds)
     print(f"\nspeed: {rate:,.0f} sentences/s wall, {cpu_rate:,.0f} per CPU second "

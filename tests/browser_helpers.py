@@ -69,6 +69,10 @@ def running_app(data_dir: Path, extra_env: dict | None = None):
             raise RuntimeError("streamlit did not become healthy within 60 s")
         yield base
     finally:
+        # Keep the server's log next to the screenshots: it holds the traceback a redacted UI error hides.
+        ARTIFACTS.mkdir(exist_ok=True)
+        log.flush()
+        (ARTIFACTS / f"server-{data_dir.parent.name}.log").write_text((data_dir.parent / "streamlit.log").read_text())
         process.terminate()
         try:
             process.wait(timeout=20)

@@ -1,4 +1,5 @@
 """Crawling the demo sites end to end: raw documents, extraction, errors, stop, budget, 304 re-runs."""
+
 from __future__ import annotations
 
 import gzip
@@ -13,8 +14,17 @@ from core.sources.feeds import parse_feed, parse_sitemap
 from core.sources.fetch import FetchPolicy, fetch
 
 DOCUMENT_KEYS = {"source_id", "url", "fetched_at", "content_hash", "raw_content", "metadata"}
-METADATA_KEYS = {"status", "final_url", "content_type", "etag", "last_modified", "elapsed_s", "kind", "extracted",
-                 "truncated"}
+METADATA_KEYS = {
+    "status",
+    "final_url",
+    "content_type",
+    "etag",
+    "last_modified",
+    "elapsed_s",
+    "kind",
+    "extracted",
+    "truncated",
+}
 POLICY = FetchPolicy(per_host_delay_s=0, retries=1, backoff_base_s=0.01, timeout_s=3)
 
 
@@ -41,8 +51,14 @@ def crawled(configs):
 
 
 def url_list(sites, *paths: str, **extra) -> dict:
-    return {"source_id": "test-list", "app": "news", "kind": "url_list", "allow_private": True,
-            "urls": [sites.news_url + path for path in paths], **extra}
+    return {
+        "source_id": "test-list",
+        "app": "news",
+        "kind": "url_list",
+        "allow_private": True,
+        "urls": [sites.news_url + path for path in paths],
+        **extra,
+    }
 
 
 def test_every_demo_config_produces_raw_documents_of_the_agreed_shape(crawled):
@@ -69,8 +85,13 @@ def test_news_feed_and_sitemap_extract_articles_in_six_languages(crawled, sites)
         assert len(articles) >= 15, source_id
         languages = Counter(d["metadata"]["extracted"]["language"] for d in articles)
         assert {"en", "de", "fr", "es", "it", "nl"} <= set(languages), languages
-        sample = next(d for d in articles if d["url"].endswith(".html") and "/articles/" in d["url"]
-                      and len(d["metadata"]["extracted"]["text"]) > 500)
+        sample = next(
+            d
+            for d in articles
+            if d["url"].endswith(".html")
+            and "/articles/" in d["url"]
+            and len(d["metadata"]["extracted"]["text"]) > 500
+        )
         extracted = sample["metadata"]["extracted"]
         assert extracted["title"] and extracted["author"] and extracted["date"]
         assert "cookie" not in extracted["text"].lower()  # the banner is boilerplate, not article text
@@ -122,8 +143,14 @@ def test_second_run_sends_conditional_requests_and_counts_unchanged_pages(crawle
 def test_failures_become_error_rows_and_the_crawl_goes_on(sites):
     # The metadata address is reached through a redirect: only the config's own hosts are exempt from
     # the guard, so the hop is refused before any connection is made.
-    config = url_list(sites, "/faults/error/500", "/no-such-page.html", "/faults/flaky/crawl-ok?fails=0",
-                      "/private/drafts/1.html", "/faults/redirect-to?url=http://169.254.169.254/latest/meta-data/")
+    config = url_list(
+        sites,
+        "/faults/error/500",
+        "/no-such-page.html",
+        "/faults/flaky/crawl-ok?fails=0",
+        "/private/drafts/1.html",
+        "/faults/redirect-to?url=http://169.254.169.254/latest/meta-data/",
+    )
     documents = []
     report = crawl_source(config, POLICY, documents.extend)
     reasons = {error.url.rsplit("/", 2)[-1]: error.reason for error in report.errors}
@@ -202,19 +229,34 @@ def test_progress_is_monotonic_and_ends_at_one(configs):
 
 def test_unusable_config_is_refused_naming_every_problem():
     with pytest.raises(CrawlConfigError) as refused:
-        crawl_source({"source_id": "x", "app": "news", "kind": "listing_index", "urls": ["ftp://a/"],
-                      "next_page_selector": "a[", "max_pages": 0, "recipe": {"price": ""}}, POLICY, print)
+        crawl_source(
+            {
+                "source_id": "x",
+                "app": "news",
+                "kind": "listing_index",
+                "urls": ["ftp://a/"],
+                "next_page_selector": "a[",
+                "max_pages": 0,
+                "recipe": {"price": ""},
+            },
+            POLICY,
+            print,
+        )
     message = str(refused.value)
     for expected in ("ftp://a/", "max_pages", "next_page_selector", "detail_link_selector", "price"):
         assert expected in message
 
 
 def test_feed_and_sitemap_parsers():
-    rss = b'<?xml version="1.0"?><rss version="2.0"><channel><item><link>/a.html</link></item></channel></rss>'
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><item><link>/a.html</link></item></channel></rss>'
+    )
     assert [e["url"] for e in parse_feed(rss, "http://x/feed").entries] == ["http://x/a.html"]
     assert parse_feed(b"not a feed at all", "http://x/").error
-    index = b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>/s1.xml</loc>' \
-            b"</sitemap></sitemapindex>"
+    index = (
+        b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>/s1.xml</loc>'
+        b"</sitemap></sitemapindex>"
+    )
     assert parse_sitemap(gzip.compress(index), "http://x/").sitemaps == ["http://x/s1.xml"]
     assert "not a sitemap" in parse_sitemap(b"<html/>", "http://x/").error
     xxe = b'<?xml version="1.0"?>\n<!-- c --><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]><urlset/>'

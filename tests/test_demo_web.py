@@ -1,4 +1,5 @@
 """The demo sites: deterministic, realistic, carrying the planted problems, served on three hosts."""
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,14 @@ def test_articles_are_real_sentences_in_six_detectable_languages(news):
 
 def test_article_pages_carry_real_boilerplate(news):
     html = body_of(news, news.article(1).path).decode("utf-8")
-    for marker in ('class="cookie-banner"', 'class="main-nav"', 'class="site-footer"', 'class="related"',
-                   'class="comments"', "<time datetime="):
+    for marker in (
+        'class="cookie-banner"',
+        'class="main-nav"',
+        'class="site-footer"',
+        'class="related"',
+        'class="comments"',
+        "<time datetime=",
+    ):
         assert marker in html
 
 
@@ -117,7 +124,10 @@ def test_marketplace_has_json_ld_and_recipe_only_pages_missing_fields_relists_ou
     assert any(i.brand is None for i in items) and any(i.sku is None for i in items)
     assert any(i.price is None for i in items)
     relist = next(i for i in items if i.relist_of)
-    assert relist.title == shop.item(relist.relist_of).title and relist.posted > shop.item(relist.relist_of).posted
+    assert (
+        relist.title == shop.item(relist.relist_of).title
+        and relist.posted > shop.item(relist.relist_of).posted
+    )
     prices = [i.price for i in items if i.price]
     assert max(prices) > 10 * statistics.median(prices) and min(prices) <= 1.0
     json_ld_page = pages[next(i.number for i in items if i.json_ld and i.price)]
@@ -150,8 +160,9 @@ def test_three_hosts_on_their_own_loopback_addresses_with_robots():
             robots = requests.get(url + "/robots.txt", timeout=5).text
             assert "User-agent: DataBrokerWorkbench\nCrawl-delay: 0\nDisallow: /private/" in robots
         first = requests.get(sites.property_url + "/search", timeout=5)
-        again = requests.get(sites.property_url + "/search", headers={"If-None-Match": first.headers["ETag"]},
-                             timeout=5)
+        again = requests.get(
+            sites.property_url + "/search", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
+        )
         assert first.status_code == 200 and again.status_code == 304 and again.content == b""
         port = int(sites.news_url.rsplit(":", 1)[1])
     with pytest.raises(OSError):
@@ -170,9 +181,32 @@ def test_configured_faults_apply_to_chosen_paths():
 
 def test_demo_configs_are_valid_crawl_configs():
     class Urls:
-        news_url, marketplace_url, property_url = "http://127.0.0.1:1", "http://127.0.0.2:2", "http://127.0.0.3:3"
+        news_url, marketplace_url, property_url = (
+            "http://127.0.0.1:1",
+            "http://127.0.0.2:2",
+            "http://127.0.0.3:3",
+        )
 
     configs = demo_source_configs(Urls(), include_extras=True)
     assert [c["kind"] for c in configs[:4]] == ["feed", "sitemap", "listing_index", "listing_index"]
     for config in configs:
         assert validate_config(config)["allow_private"] is True
+
+
+def test_detail_pages_are_the_same_bytes_on_any_port_and_a_preferred_port_is_used():
+    probe = socket.socket()
+    probe.bind(("127.0.0.2", 0))
+    free_port = probe.getsockname()[1]
+    probe.close()
+    with (
+        DemoSites.start(seed=4, scale=0.1) as first,
+        DemoSites.start(seed=4, scale=0.1, preferred_port=free_port) as second,
+    ):
+        assert second.marketplace_url == f"http://127.0.0.2:{free_port}" != first.marketplace_url
+        for path in ("/item/2.html", "/property/1.html"):
+            base_a = first.marketplace_url if path.startswith("/item") else first.property_url
+            base_b = second.marketplace_url if path.startswith("/item") else second.property_url
+            assert (
+                requests.get(base_a + path, timeout=5).content
+                == requests.get(base_b + path, timeout=5).content
+            )

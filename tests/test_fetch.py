@@ -1,4 +1,5 @@
 """Polite fetching against real local servers: SSRF guard, robots, retries, caps, redirects, 304s."""
+
 from __future__ import annotations
 
 import threading
@@ -34,27 +35,30 @@ def unique(prefix: str) -> str:
 
 
 # -- SSRF guard ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("url", "reason"), [
-    ("http://127.0.0.1/", "loopback"),
-    ("http://10.1.2.3/admin", "private"),
-    ("http://192.168.0.10/", "private"),
-    ("http://169.254.169.254/latest/meta-data/", "link-local"),
-    ("http://[::1]:8080/", "loopback"),
-    ("http://[::ffff:127.0.0.1]/", "loopback"),
-    ("http://0x7f000001/", "loopback"),
-    ("http://2130706433/", "loopback"),
-    ("http://0177.0.0.1/", "loopback"),
-    ("http://127.1/", "loopback"),
-    ("http://0.0.0.0/", "unspecified"),
-    ("http://224.0.0.251/", "multicast"),
-    ("http://localhost:8501/", "loopback"),
-    ("http://api.localhost/", "loopback"),
-    ("file:///etc/passwd", "scheme 'file'"),
-    ("gopher://example.com/", "scheme 'gopher'"),
-    ("http://user:pass@example.com/", "credentials"),
-    ("http://:80/", "no host"),
-    ("http://example.com:99999/", "Port out of range"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1/", "loopback"),
+        ("http://10.1.2.3/admin", "private"),
+        ("http://192.168.0.10/", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[::1]:8080/", "loopback"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://0x7f000001/", "loopback"),
+        ("http://2130706433/", "loopback"),
+        ("http://0177.0.0.1/", "loopback"),
+        ("http://127.1/", "loopback"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://224.0.0.251/", "multicast"),
+        ("http://localhost:8501/", "loopback"),
+        ("http://api.localhost/", "loopback"),
+        ("file:///etc/passwd", "scheme 'file'"),
+        ("gopher://example.com/", "scheme 'gopher'"),
+        ("http://user:pass@example.com/", "credentials"),
+        ("http://:80/", "no host"),
+        ("http://example.com:99999/", "Port out of range"),
+    ],
+)
 def test_ssrf_guard_refuses_with_a_clear_reason(url, reason):
     with pytest.raises(URLRefused, match=reason):
         check_url(url)
@@ -136,8 +140,10 @@ def test_robots_crawl_delay_overrides_a_smaller_policy_delay(sites):
 
 def test_robots_fetched_once_per_host_for_concurrent_requests(sites):
     with PoliteFetcher(quick_policy(per_host_concurrency=4)) as fetcher:
-        threads = [threading.Thread(target=fetcher.fetch, args=(f"{sites.property_url}/property/{n}.html",))
-                   for n in range(1, 7)]
+        threads = [
+            threading.Thread(target=fetcher.fetch, args=(f"{sites.property_url}/property/{n}.html",))
+            for n in range(1, 7)
+        ]
         before = sum(r.path == "/robots.txt" for r in sites.requests("property"))
         for thread in threads:
             thread.start()
@@ -156,10 +162,10 @@ def test_robots_answers_decide_as_google_does():
 
 def test_robots_server_error_disallows_and_client_error_allows():
     faults = {"news:/robots.txt": "error:503", "marketplace:/robots.txt": "error:404"}
-    with DemoSites.start(seed=1, scale=0.1, faults=faults) as faulty:
-        with PoliteFetcher(quick_policy(retries=0)) as fetcher:
-            blocked = fetcher.fetch(faulty.news_url + "/")
-            allowed = fetcher.fetch(faulty.marketplace_url + "/private/promoted/1.html")
+    policy = quick_policy(retries=0)
+    with DemoSites.start(seed=1, scale=0.1, faults=faults) as faulty, PoliteFetcher(policy) as f:
+        blocked = f.fetch(faulty.news_url + "/")
+        allowed = f.fetch(faulty.marketplace_url + "/private/promoted/1.html")
     assert blocked.from_robots_block and "503" in blocked.error
     assert allowed.status == 200 and not allowed.from_robots_block
 
@@ -169,8 +175,10 @@ def test_per_host_delay_spaces_requests_across_threads(sites):
     key = unique("delay")
     with PoliteFetcher(quick_policy(per_host_delay_s=0.25, per_host_concurrency=4)) as fetcher:
         fetcher.fetch(f"{sites.news_url}/")  # robots.txt first, so only page requests are timed below
-        threads = [threading.Thread(target=fetcher.fetch, args=(f"{sites.news_url}/faults/flaky/{key}{n}?fails=0",))
-                   for n in range(4)]
+        threads = [
+            threading.Thread(target=fetcher.fetch, args=(f"{sites.news_url}/faults/flaky/{key}{n}?fails=0",))
+            for n in range(4)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -184,9 +192,12 @@ def test_per_host_concurrency_caps_parallel_requests(sites):
     with PoliteFetcher(quick_policy(per_host_concurrency=2)) as fetcher:
         fetcher.fetch(f"{sites.marketplace_url}/")
         started = time.monotonic()
-        threads = [threading.Thread(target=fetcher.fetch,
-                                    args=(f"{sites.marketplace_url}/faults/slow?seconds=0.3&n={n}",))
-                   for n in range(6)]
+        threads = [
+            threading.Thread(
+                target=fetcher.fetch, args=(f"{sites.marketplace_url}/faults/slow?seconds=0.3&n={n}",)
+            )
+            for n in range(6)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -217,7 +228,9 @@ def test_retry_after_is_honoured_on_429(sites):
 
 def test_retry_after_beyond_the_limit_is_reported_not_slept(sites):
     with PoliteFetcher(quick_policy(max_retry_after_s=5)) as fetcher:
-        result = fetcher.fetch(f"{sites.news_url}/faults/rate-limited/{unique('rl')}?fails=3&retry_after=3600")
+        result = fetcher.fetch(
+            f"{sites.news_url}/faults/rate-limited/{unique('rl')}?fails=3&retry_after=3600"
+        )
     assert result.status == 429 and result.attempts == 1 and "3600" in result.error
 
 
@@ -250,7 +263,11 @@ def test_redirect_limit(sites):
     with PoliteFetcher(quick_policy(max_redirects=5)) as fetcher:
         followed = fetcher.fetch(f"{sites.news_url}/faults/redirect-chain/3")
         too_many = fetcher.fetch(f"{sites.news_url}/faults/redirect-chain/7")
-    assert followed.ok and followed.final_url.endswith("/faults/redirect-chain/0") and len(followed.redirects) == 3
+    assert (
+        followed.ok
+        and followed.final_url.endswith("/faults/redirect-chain/0")
+        and len(followed.redirects) == 3
+    )
     assert too_many.error.startswith("too many redirects")
 
 
@@ -274,7 +291,9 @@ def test_conditional_cache_round_trips_as_a_plain_dict():
     cache.remember("http://a/1", '"x"', "Sat, 01 Jun 2024 08:00:00 GMT")
     restored = ConditionalCache(dict(cache.as_dict()))
     assert restored.request_headers("http://a/1") == {
-        "If-None-Match": '"x"', "If-Modified-Since": "Sat, 01 Jun 2024 08:00:00 GMT"}
+        "If-None-Match": '"x"',
+        "If-Modified-Since": "Sat, 01 Jun 2024 08:00:00 GMT",
+    }
     cache.remember("http://a/1", None, None)
     assert cache.request_headers("http://a/1") == {}
 

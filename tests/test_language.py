@@ -152,7 +152,7 @@ def test_batched_scoring_matches_py3langid_one_text_at_a_time():
     model = _py3langid_model()
     texts = [sentence for sentence, _ in SENTENCES.values()] + ["x", "HELLO IN CAPITALS", "ǂǂ", "a" * 3000]
     batched = model.probabilities(texts)
-    one_by_one = np.array([model.identifier._decide(text) @ model.fold for text in texts])
+    one_by_one = np.array([model.fold.T @ model.identifier._decide(text) for text in texts])
     np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
     assert np.allclose(batched.sum(axis=1), 1.0, atol=1e-4)
 

@@ -379,7 +379,8 @@ def test_tampered_or_foreign_tokens_are_refused(market, workbench):
     buyer = market["buyer"]
     sale_id = start_purchase(buyer, market["listing"]["id"])["sale_id"]
     token = issue_download_token(buyer, sale_id)
-    payload, stamp, signature = token.split(".")
+    # rsplit: itsdangerous prefixes a zlib-compressed payload with "." (about 3% of these tokens).
+    payload, stamp, signature = token.rsplit(".", 2)
     flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
     forged_claims = {"user": buyer.id, "sale": sale_id, "package": market["listing"]["package_id"],
                      "token_id": "x" * 32, "ttl": 3600}

@@ -259,7 +259,13 @@ def run_refine_file_cli(args: argparse.Namespace) -> int:
 
     try:
         summary = refine_file(
-            args.input, args.out, args.recipe, show, workers=args.workers, use_cache=not args.no_cache
+            args.input,
+            args.out,
+            args.recipe,
+            show,
+            # Parsers that register only some of the options (the lead's combined subcommand) still work.
+            workers=getattr(args, "workers", None),
+            use_cache=not getattr(args, "no_cache", False),
         )
     except (RefineInputError, RecipeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -118,7 +118,7 @@ def compute_signals(
     for family in families:
         found, frame = (
             cache.lookup(family.cache_key(params), ids, hashes, family.columns)
-            if cache
+            if cache is not None
             else (np.zeros(n, dtype=bool), pd.DataFrame(columns=list(family.columns)))
         )
         cached[family.name] = (found, frame)

@@ -216,9 +216,12 @@ class PageSteps:
                 if field_map
                 else (dict(item) if isinstance(item, dict) else {"value": item})
             )
-            item_url = extracted.get("url") if isinstance(extracted.get("url"), str) else None
+            if isinstance(extracted.get("url"), str) and extracted["url"].strip():
+                extracted["url"] = urljoin(outcome.result.final_url, extracted["url"].strip())
+                document_url = extracted["url"]
+            else:
+                document_url = f"{outcome.task.url}#item-{position}"
             item_json = json.dumps(item, ensure_ascii=False, sort_keys=True)
-            document_url = item_url or f"{outcome.task.url}#item-{position}"
             outcome.documents.append(
                 raw_document(
                     self.source_id,

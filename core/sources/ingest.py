@@ -20,7 +20,7 @@ from core import audit
 from core.auth import Principal, require_role
 from core.config import get_settings
 from core.packaging.licenses import is_valid_license, normalize_license
-from core.sources.standardize import standardize_document
+from core.sources.standardize import is_record, standardize_document
 from core.sources.upload_formats import ParsedFile, UploadError, UploadLimits, parse_file
 from core.store import lake
 from core.store.models import Dataset, Item
@@ -84,7 +84,7 @@ def store_documents(app: str, dataset_id: int, documents: list[dict]) -> tuple[i
 
 def items_from_documents(app: str, dataset_id: int, documents: list[dict]) -> int:
     rows = []
-    for doc in documents:
+    for doc in filter(is_record, documents):
         standard = standardize_document(doc, app)
         rows.append({
             "dataset_id": dataset_id, "source_app": app, "source_id": doc["source_id"], "raw_id": str(doc["_id"]),

@@ -50,7 +50,11 @@ def rules_from_response(origin: str, status: int | None, body: bytes, error: str
         return RobotsRules(origin, status, f"robots.txt unreachable ({error}): all allowed")
     if 200 <= status < 300:
         text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-        return RobotsRules(origin, status, "robots.txt rules", parser=Protego.parse(text))
+        try:
+            parser = Protego.parse(text)
+        except Exception as error:  # an unparseable file states no rules we could follow
+            return RobotsRules(origin, status, f"robots.txt unparseable ({error}): all allowed")
+        return RobotsRules(origin, status, "robots.txt rules", parser=parser)
     if 400 <= status < 500:
         return RobotsRules(origin, status, f"robots.txt answered {status}: all allowed")
     if status >= 500:

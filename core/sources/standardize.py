@@ -81,6 +81,13 @@ def _first(source: dict, keys: tuple[str, ...]) -> str | None:
     return None
 
 
+NAVIGATION_KINDS = {"feed", "index"}  # pages that lead to records but are not records themselves
+
+
+def is_record(doc: dict) -> bool:
+    return (doc.get("metadata") or {}).get("kind") not in NAVIGATION_KINDS
+
+
 def standardize_document(doc: dict, app: str) -> dict:
     """One raw document -> the item fields (data_type, title, text, fields)."""
     metadata = doc.get("metadata") or {}

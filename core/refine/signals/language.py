@@ -1,7 +1,7 @@
 """Language identification: ISO 639-1 code, confidence (0..1) and dominant script per text.
 
 py3langid (naive Bayes over byte n-grams, model in the wheel) decides alone when it is sure. When its
-best guess is below `TIE_BREAK_BELOW` (short or mixed text), lingua - slower, but better on short text -
+best guess on a short text is below `TIE_BREAK_BELOW`, lingua - slower, but better on short text -
 picks among py3langid's top candidates only: restricting lingua to two or three closely related languages
 (cs/sk, hr/bs/sr, da/no) keeps it fast and loads only the models those texts need. Both packages ship their
 models; nothing is downloaded.
@@ -25,8 +25,15 @@ except ImportError:  # pragma: no cover - exercised only where lingua is not ins
     IsoCode639_1 = Language = LanguageDetectorBuilder = None
 
 UNDETERMINED = "und"
-SAMPLE_CHARS = 1024  # language is settled well within 1 KB; the DFA walk is per byte, so cap it
+# py3langid walks its feature automaton one byte at a time in Python (~0.2 us a byte), so the sample is the
+# cost; 512 characters (~80 words, 0.5-1.5 KB) settle a document's language (bench/bench_language.py
+# measures documents made of each language's benchmark sentences: 100% with this sample).
+SAMPLE_CHARS = 512
 TIE_BREAK_BELOW = 0.8
+# Only short texts go to lingua: on a longer sample low confidence means code, a table or mixed languages,
+# where lingua (~1 ms on 500 characters) would not help. Every answer lingua changed in the benchmark was
+# on a sentence under 60 characters.
+TIE_BREAK_MAX_CHARS = 200
 TIE_BREAK_CANDIDATES = 3
 MIN_CANDIDATE_PROBABILITY = 0.01
 
@@ -69,19 +76,21 @@ def detect_languages(texts: list[str],
     for row, i in enumerate(scored):
         ranked = [(codes[column], float(probabilities[row, column])) for column in top[row]]
         language, confidence = ranked[0]
-        if confidence < tie_break_below:
+        if confidence < tie_break_below and len(samples[i]) <= TIE_BREAK_MAX_CHARS:
             language, confidence = _tie_break(samples[i], ranked, language, confidence)
         results[i] = (language, round(confidence, 4), dominant_script(samples[i]))
     return results
 
 
 def _sample(text: str) -> str:
-    """The first ~1 KB without URLs and e-mail addresses, which say nothing about the language."""
+    """The opening SAMPLE_CHARS without URLs and e-mail addresses, which say nothing about the language."""
     sample = text[:SAMPLE_CHARS]
     if len(text) > SAMPLE_CHARS:
         cut = sample.rfind(" ", SAMPLE_CHARS - 64)
         sample = sample[:cut] if cut > 0 else sample
-    return _URL_OR_EMAIL.sub(" ", sample)
+    if "@" in sample or "://" in sample or "www." in sample:  # the regex costs more than these three scans
+        sample = _URL_OR_EMAIL.sub(" ", sample)
+    return sample
 
 
 def _tie_break(sample: str, ranked: list[tuple[str, float]], language: str,
@@ -119,7 +128,7 @@ class _Py3langidModel:
 
     identifier: LanguageIdentifier
     codes: tuple[str, ...]  # the codes we report, macrolanguage varieties folded in
-    fold: np.ndarray  # (model classes x codes) 0/1 matrix summing each class into its reported code
+    fold: sp.csr_matrix  # (model classes x codes) 0/1 matrix summing each class into its reported code
 
     def probabilities(self, samples: list[str]) -> np.ndarray:
         """(len(samples) x len(codes)) probabilities; a text without any known feature gets a uniform row."""
@@ -133,15 +142,18 @@ class _Py3langidModel:
                 rows.extend([row] * len(visits))
                 features.extend(visits.keys())
                 counts.extend(visits.values())
-        table = identifier.nb_ptc
-        features_by_text = sp.csr_matrix((np.log1p(np.asarray(counts, dtype=np.float32)), (rows, features)),
-                                         shape=(len(samples), table.shape[0]))
+        # The model table is float16 (100k features x ~120 languages); multiply by just the rows this batch
+        # uses, as float32, rather than let scipy upcast all of it on every call.
+        used, columns = np.unique(np.asarray(features, dtype=np.intp), return_inverse=True)
+        table = identifier.nb_ptc[used].astype(np.float32)
+        features_by_text = sp.csr_matrix((np.log1p(np.asarray(counts, dtype=np.float32)), (rows, columns)),
+                                         shape=(len(samples), len(used)))
         scores = np.asarray(features_by_text @ table) + identifier.nb_pc
         scores[features_by_text.getnnz(axis=1) == 0] = 0.0  # py3langid's "no evidence": a flat row
         scores /= np.sqrt(lengths)[:, None]  # its temperature: softmax stays calibrated across lengths
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         scores /= scores.sum(axis=1, keepdims=True)
-        return scores @ self.fold
+        return np.asarray(scores @ self.fold)
 
 
 @functools.cache
@@ -158,8 +170,10 @@ def _py3langid_model() -> _Py3langidModel:
     identifier.nb_pc = np.ascontiguousarray(identifier.nb_pc)
     reported = [MACROLANGUAGE.get(code, code) for code in identifier.nb_classes]
     codes = tuple(dict.fromkeys(reported))
-    fold = np.zeros((len(reported), len(codes)), dtype=np.float32)
-    fold[np.arange(len(reported)), [codes.index(code) for code in reported]] = 1.0
+    # sparse, so folding is a plain C loop rather than a BLAS call that wakes a thread pool for ~100 columns
+    fold = sp.csr_matrix((np.ones(len(reported), dtype=np.float32),
+                          (np.arange(len(reported)), [codes.index(code) for code in reported])),
+                         shape=(len(reported), len(codes)))
     return _Py3langidModel(identifier, codes, fold)
 
 

@@ -86,7 +86,7 @@ class PropertySite:
     def __init__(self, seed: int, scale: float):
         self.seed = seed
         self.count = max(20, round(48 * scale))
-        self.base_url = ""
+        self.base_url = ""  # set by the server; listings link relatively (same bytes on any port)
         self.listing = functools.lru_cache(maxsize=8192)(self._make_listing)
 
     def _make_listing(self, number: int) -> PropertyListing:
@@ -218,7 +218,7 @@ class PropertySite:
             "@context": "https://schema.org",
             "@type": "RealEstateListing",
             "name": listing.title,
-            "url": self.base_url + listing.path,
+            "url": listing.path,
             "datePosted": listing.posted.isoformat(),
             "offers": {
                 "@type": "Offer",

@@ -19,51 +19,12 @@ from core.sources.demo_web import responses
 from core.sources.demo_web.pages import page, page_number, pager, paragraphs_html
 from core.sources.demo_web.prose import ENGLISH
 from core.sources.demo_web.responses import Response
+from core.sources.demo_web.shop_catalogue import CATALOGUE, CITIES, COLOURS, CONDITIONS, SELLERS, STOCK_TEXT
 
 SITE_NAME = "Demo Market"
 PER_PAGE = 24
 API_PER_PAGE = 50
 PROMOTED_PATH = "/private/promoted/1.html"  # listed on page 1, disallowed by robots.txt
-CATALOGUE = {
-    "Bicycles": (
-        ["Gazelle", "Cube", "Trek", "Giant", "Batavus"],
-        ["city bike", "mountain bike", "cargo bike", "road bike", "folding bike"],
-        (180, 1600),
-    ),
-    "Phones": (
-        ["Samsung", "Apple", "Fairphone", "Nokia", "Google"],
-        ["smartphone 128 GB", "smartphone 256 GB", "tablet 10 inch"],
-        (90, 950),
-    ),
-    "Furniture": (
-        ["IKEA", "Hay", "Muuto", "Gautier"],
-        ["oak dining table", "three-seat sofa", "bookshelf", "office chair", "wardrobe"],
-        (25, 900),
-    ),
-    "Cameras": (
-        ["Canon", "Nikon", "Sony", "Fujifilm"],
-        ["mirrorless camera body", "50 mm lens", "compact camera", "tripod"],
-        (40, 1400),
-    ),
-    "Kitchen": (
-        ["Bosch", "Smeg", "KitchenAid", "DeLonghi"],
-        ["espresso machine", "stand mixer", "toaster", "fridge"],
-        (20, 700),
-    ),
-}
-COLOURS = ["black", "white", "red", "blue", "green", "grey", "silver"]
-CONDITIONS = ["new", "like new", "good", "used", "needs repair"]
-CITIES = ["Amsterdam", "Berlin", "Lyon", "Madrid", "Milano", "Utrecht", "Hamburg", "Toulouse", "Valencia"]
-SELLERS = [
-    "marta_k",
-    "bikeshop24",
-    "second-life-goods",
-    "jonas.h",
-    "camera-corner",
-    "lea_vintage",
-    "homeandco",
-]
-STOCK_TEXT = {"InStock": "In stock", "OutOfStock": "Sold out", "LimitedAvailability": "Only 1 left"}
 _ITEM_PATH = re.compile(r"^/item/(\d+)\.html$")
 _FIRST_POST = date(2024, 5, 31)
 
@@ -107,7 +68,8 @@ class MarketplaceSite:
     def __init__(self, seed: int, scale: float):
         self.seed = seed
         self.count = max(30, round(96 * scale))
-        self.base_url = ""
+        self.base_url = ""  # set by the server; item pages and the API link relatively, so a page's
+        # bytes (and content hash) stay the same when the demo restarts on another port
         self.item = functools.lru_cache(maxsize=8192)(self._make_item)
 
     def _make_item(self, number: int) -> ShopItem:
@@ -264,9 +226,9 @@ class MarketplaceSite:
             "@context": "https://schema.org",
             "@type": "Product",
             "name": item.title,
-            "url": self.base_url + item.path,
+            "url": item.path,
             "category": item.category,
-            "image": [self.base_url + src for src in item.images],
+            "image": list(item.images),
             "description": item.description[0],
         }
         if item.brand:
@@ -291,7 +253,7 @@ class MarketplaceSite:
             {
                 "id": item.number,
                 "title": item.title,
-                "url": self.base_url + item.path,
+                "url": item.path,
                 "sku": item.sku,
                 "price": {"amount": item.price, "currency": item.currency},
                 "brand": item.brand,
@@ -302,5 +264,5 @@ class MarketplaceSite:
             }
             for item in self.items((number - 1) * API_PER_PAGE + 1, number * API_PER_PAGE)
         ]
-        following = f"{self.base_url}/api/listings?page={number + 1}" if number < last else None
+        following = f"/api/listings?page={number + 1}" if number < last else None
         return responses.json_body({"data": {"items": rows, "page": number}, "next": following})

@@ -1,0 +1,91 @@
+"""The whole demo flow in headless Chromium: scrape, refine, package, list, buy as a second user,
+download, review. Screenshots land in test-artifacts/ for a person to look at."""
+
+import re
+
+import pytest
+from browser_helpers import (
+    assert_no_streamlit_exception,
+    browser_page,
+    require_chromium,
+    running_app,
+    screenshot,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    require_chromium()
+    data_dir = tmp_path_factory.mktemp("demo-flow") / "data"
+    data_dir.mkdir()
+    with running_app(data_dir, {"SCRAPER_PER_HOST_DELAY_S": "0"}) as base:
+        yield base
+
+
+def open_page(page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNavLink']", has_text=title).first.click()
+    wait_idle(page)
+    assert_no_streamlit_exception(page, title)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option in a Streamlit selectbox identified by its label."""
+    box = page.get_by_role("combobox", name=label).first
+    try:
+        box.click(timeout=60_000)
+    except Exception:
+        screenshot(page, f"failed-choose-{label}")
+        raise
+    page.get_by_role("option", name=option, exact=False).first.click()
+    wait_idle(page)
+
+
+def wait_for_text(page, pattern: str, timeout_ms: int = 240_000) -> None:
+    page.get_by_text(re.compile(pattern)).first.wait_for(timeout=timeout_ms)
+    wait_idle(page)
+
+
+def test_scrape_refine_package(app_url):
+    with browser_page() as page:
+        page.goto(app_url)
+        wait_idle(page)
+        page.get_by_role("button", name="Try the demo").click()
+        wait_idle(page)
+
+        open_page(page, "Sources & Scraping")
+        page.get_by_role("button", name="Scrape the demo sources").click()
+        wait_for_text(page, r"Scrape job \d+ finished")
+        assert_no_streamlit_exception(page, "Sources after scrape")
+        news = page.locator("[data-testid='stMetric']", has_text="Raw news documents")
+        assert int(news.locator("[data-testid='stMetricValue']").inner_text().replace(",", "")) > 50
+        screenshot(page, "flow-1-scraped")
+
+        open_page(page, "Raw Explorer")
+        screenshot(page, "flow-2-raw-explorer")
+
+        open_page(page, "Refine")
+        choose(page, "Dataset", "demo-news")
+        page.get_by_role("button", name="Compute signals").click()
+        page.get_by_text("Would keep").first.wait_for(timeout=240_000)  # shown once the signals job is done
+        wait_idle(page)
+        screenshot(page, "flow-3-refine")
+        page.get_by_role("button", name="Run refinement").click()
+        wait_for_text(page, r"Refine job \d+ finished")
+        assert_no_streamlit_exception(page, "Refine after run")
+
+        open_page(page, "Quality")
+        page.get_by_text("Input items").first.wait_for()
+        screenshot(page, "flow-4-quality")
+
+        open_page(page, "Packages")
+        choose(page, "Dataset", "demo-news")
+        page.get_by_label("Title").fill("Demo news articles")
+        page.keyboard.press("Tab")
+        wait_idle(page)
+        page.get_by_role("button", name="Build package").click()
+        wait_for_text(page, r"Package job \d+ finished")
+        assert_no_streamlit_exception(page, "Packages after build")
+        screenshot(page, "flow-5-packages")
