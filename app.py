@@ -26,6 +26,7 @@ else:
         ],
         "Sell": [
             st.Page("pages/packages.py", title="Packages", icon=":material/inventory_2:"),
+            st.Page("pages/marketplace.py", title="Marketplace", icon=":material/storefront:"),
         ],
     })
 navigation.run()

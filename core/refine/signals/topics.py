@@ -2,8 +2,8 @@
 
 This is a cross-batch step (clusters only mean something over the whole set). It is built for 100,000
 documents in seconds: each document contributes its opening `SAMPLE_CHARS` (title and lead say what it is
-about), tokens come from C-level str.translate/split, and the term-document matrix is built with
-pandas.factorize and scipy instead of a per-token Python loop. Mini-batch k-means is fitted on at most
+about), tokens come from str.translate and Arrow's split and dictionary encoding, and the term-document matrix
+is built with numpy and scipy instead of a per-token Python loop. Mini-batch k-means is fitted on at most
 `FIT_SAMPLE` documents and then assigns every document to the nearest centre (small sets use full k-means).
 """
 
@@ -16,6 +16,8 @@ import string
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -36,7 +38,9 @@ MIN_TOPICS, MAX_TOPICS = 2, 20
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | ALL_STOP_WORDS
 
 _PUNCTUATION = string.punctuation + string.digits + "«»“”„‘’‚‹›—–…·•¿¡、。，！？：；（）《》「」『』【】・"
-_SPLIT_TABLE = str.maketrans({character: " " for character in _PUNCTUATION})
+# Unicode spaces become ASCII ones too, since the split below only knows ASCII whitespace.
+_UNICODE_SPACES = "\u00a0\u2002\u2003\u2009\u3000"
+_SPLIT_TABLE = str.maketrans({character: " " for character in _PUNCTUATION + _UNICODE_SPACES})
 # Chinese and Japanese do not separate words with spaces: index them by overlapping character pairs.
 _UNSPACED_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
@@ -81,8 +85,12 @@ def term_counts(texts: pd.Series) -> tuple[sp.csr_matrix, np.ndarray]:
     corpus = f" {_DOCUMENT_MARKER} ".join(samples).lower()
     if not corpus.isascii() and _UNSPACED_RUN.search(corpus):
         corpus = _UNSPACED_RUN.sub(lambda run: " " + _character_pairs(run.group()) + " ", corpus)
-    codes, vocabulary = pd.factorize(np.array(corpus.translate(_SPLIT_TABLE).split(), dtype=object))
-    vocabulary = np.asarray(vocabulary, dtype=object)
+    # Arrow splits and dictionary-encodes the joined text in C++ without making a Python str per token
+    # (about half the time of str.split + pandas.factorize on 100,000 documents).
+    tokens = pc.ascii_split_whitespace(pa.array([corpus.translate(_SPLIT_TABLE)], type=pa.large_string()))
+    encoded = pc.dictionary_encode(tokens.flatten())
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    vocabulary = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
     is_marker = vocabulary == _DOCUMENT_MARKER
     marker_codes = np.flatnonzero(is_marker)
     # each marker ends a document: a running count of markers is every token's document number

@@ -1,0 +1,180 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.auth import PermissionDenied
+from core.market.checkout import CheckoutError, fulfil_checkout_session, paid_sale, start_purchase
+from core.market.downloads import DownloadError, package_archive, verify_downloaded_archive
+from core.market.listings import ListingError, create_listing, listing_detail, search_listings, unlist
+from core.market.reviews import ReviewError, add_review
+from core.market.stripe_gateway import PaymentProviderError
+from core.market.tokens import issue_download_token, redeem_download_token
+from core.packaging.build import list_packages
+from pages._ui import current_user
+
+MARKET_ERRORS = (ListingError, CheckoutError, DownloadError, ReviewError, PaymentProviderError, PermissionDenied)
+SORTS = {"newest": "Newest", "rating": "Best rated", "price": "Lowest price", "quality": "Highest quality"}
+
+st.title("Marketplace")
+user = current_user()
+
+session_id = st.query_params.get("checkout_session_id")
+if session_id:  # back from Stripe Checkout: fulfil once (the webhook may already have done it)
+    try:
+        outcome = fulfil_checkout_session(session_id)
+        if outcome["status"] in ("paid", "fulfilled", "already fulfilled"):
+            st.success("Payment received: the dataset is yours. Download it from its listing below.")
+        else:
+            st.warning(f"Stripe reports the payment as {outcome['status']}; it will be completed when it clears.")
+    except MARKET_ERRORS as exc:
+        st.error(f"The payment could not be confirmed: {exc}")
+    st.query_params.clear()
+
+if user.role in ("supplier", "admin"):
+    with st.expander("List a package for sale"):
+        packages = list_packages()
+        packages = packages[packages["status"] == "published"]
+        if packages.empty:
+            st.caption("Build a package on the **Packages** page first.")
+        else:
+            package_id = st.selectbox("Package version", packages["package_id"].tolist(), key="mkt_pkg",
+                                      format_func=lambda p: "{name} {version} ({rows} rows, {license})".format(
+                                          **packages.set_index("package_id").loc[p]))
+            chosen = packages.set_index("package_id").loc[package_id]
+            c1, c2 = st.columns(2)
+            title = c1.text_input("Title", value=chosen["name"].replace("-", " ").capitalize(), key="mkt_title")
+            category = c2.selectbox("Category", ["news", "marketplace", "property", "text", "tabular", "other"],
+                                    key="mkt_category")
+            description = st.text_area("Description", key="mkt_description", height=80)
+            tags = c1.text_input("Tags (comma separated)", key="mkt_tags")
+            price = c2.number_input("Price (0 = free)", min_value=0.0, value=0.0, step=1.0, key="mkt_price")
+            currency = c2.selectbox("Currency", ["usd", "eur", "gbp"], key="mkt_currency")
+            if st.button("List it", type="primary", key="mkt_list"):
+                try:
+                    listing = create_listing(user, int(package_id), title, description, tags, category,
+                                             int(round(price * 100)), currency)
+                    st.success(f"Listed '{listing['title']}'.")
+                except MARKET_ERRORS as exc:
+                    st.error(str(exc))
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
+    text = c1.text_input("Search datasets", key="mkt_text", placeholder="words in title, description or tags")
+    sort = c2.selectbox("Sort", list(SORTS), format_func=SORTS.get, key="mkt_sort")
+    max_price = c3.number_input("Max price", min_value=0.0, value=0.0, step=5.0, key="mkt_max_price",
+                                help="0 = any price")
+    min_rating = c4.slider("Min rating", 0.0, 5.0, 0.0, 0.5, key="mkt_min_rating")
+    c5, c6, c7 = st.columns(3)
+    category = c5.text_input("Category", key="mkt_filter_category")
+    language = c6.text_input("Language (ISO code)", key="mkt_filter_language")
+    licence = c7.text_input("Licence (SPDX)", key="mkt_filter_license")
+
+results = search_listings(text=text or None, category=category or None, language=language or None,
+                          license=licence or None, max_price_cents=int(max_price * 100) or None,
+                          min_rating=min_rating or None, sort=sort)
+if results.empty:
+    st.info("No listed datasets match." if (text or category or language or licence) else
+            "Nothing is listed yet. Suppliers list package versions here.")
+    st.stop()
+
+table = results.assign(price=results["price_cents"] / 100)[
+    ["listing_id", "title", "category", "price", "currency", "license", "quality", "average_rating",
+     "review_count", "package_version", "seller_name"]]
+picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                      key="mkt_results",
+                      column_config={"price": st.column_config.NumberColumn("price", format="%.2f"),
+                                     "average_rating": st.column_config.NumberColumn("rating", format="%.1f ⭐")})
+rows = picked.selection.rows
+listing_id = int(table.iloc[rows[0]]["listing_id"]) if rows else st.session_state.get("mkt_open")
+if listing_id is None:
+    st.caption("Select a dataset to see its details, buy it or download it.")
+    st.stop()
+st.session_state["mkt_open"] = listing_id
+detail = listing_detail(listing_id)
+listing, package = detail["listing"], detail["package"]
+
+st.subheader(listing["title"])
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Price", "free" if not listing["price_cents"] else f"{listing['price_cents'] / 100:.2f} "
+          f"{listing['currency'].upper()}")
+m2.metric("Rows", f"{package['metrics'].get('rows') or 0:,}")
+m3.metric("Mean quality", f"{package['metrics'].get('mean_quality') or 0:.2f}")
+rating = detail["rating"]
+m4.metric("Rating", f"{rating['average_rating']:.1f} ({rating['review_count']})" if rating["review_count"]
+          else "no reviews")
+st.write(listing["description"])
+st.caption(f"Version {package['version']} · licence {listing['license']} · tags: {', '.join(listing['tags'])}")
+
+root = Path(package["path"]) if package.get("path") else None
+sample_tab, card_tab, reviews_tab = st.tabs(["Sample rows", "Dataset card", "Reviews"])
+with sample_tab:
+    jsonl = root / "data" / "data.jsonl" if root else None
+    if jsonl and jsonl.exists():
+        with open(jsonl, encoding="utf-8") as handle:
+            sample = [json.loads(line) for _, line in zip(range(5), handle, strict=False)]
+        st.dataframe(pd.DataFrame(sample), hide_index=True, width="stretch")
+with card_tab:
+    card = (root / "README.md").read_text(encoding="utf-8") if root and (root / "README.md").exists() else ""
+    st.markdown(card.split("---", 2)[-1] if card.startswith("---") else card)
+with reviews_tab:
+    for review in detail["reviews"]:
+        st.markdown(f"{'⭐' * review['rating']} **{review['reviewer']}**")
+        st.text(review["text"])
+    if not detail["reviews"]:
+        st.caption("No reviews yet.")
+
+owned = paid_sale(user.id, listing_id)
+if listing["seller_id"] == user.id:
+    if listing["status"] == "listed" and st.button("Unlist", key="mkt_unlist"):
+        try:
+            unlist(user, listing_id)
+            st.rerun()
+        except MARKET_ERRORS as exc:
+            st.error(str(exc))
+elif owned is None:
+    label = "Get it for free" if not listing["price_cents"] else \
+        f"Buy for {listing['price_cents'] / 100:.2f} {listing['currency'].upper()}"
+    if st.button(label, type="primary", key="mkt_buy", disabled=user.role not in ("buyer", "admin")):
+        try:
+            outcome = start_purchase(user, listing_id)
+            if outcome["status"] == "redirect":
+                st.link_button("Continue to secure payment (Stripe)", outcome["url"], type="primary")
+            else:
+                st.rerun()
+        except MARKET_ERRORS as exc:
+            st.error(str(exc))
+    if user.role not in ("buyer", "admin"):
+        st.caption("Buying needs a buyer account.")
+else:
+    st.success("You own this dataset.")
+    if st.button("Prepare download", type="primary", key="mkt_prepare"):
+        try:
+            token = issue_download_token(user, owned["id"])
+            grant = redeem_download_token(user, token)
+            archive = package_archive(grant["package_path"])
+            problems = verify_downloaded_archive(archive)
+            st.session_state["mkt_archive"] = (listing_id, grant["package_name"], grant["package_version"],
+                                               archive, problems)
+        except MARKET_ERRORS as exc:
+            st.error(str(exc))
+    prepared = st.session_state.get("mkt_archive")
+    if prepared and prepared[0] == listing_id:
+        _, name, version, archive, problems = prepared
+        if problems:
+            st.error("The package failed its checksum check: " + "; ".join(problems))
+        else:
+            st.caption("Every file matches the sha256 in manifest.json.")
+            st.download_button(f"Download {name}-{version}.zip ({len(archive) / 1e6:.1f} MB)", archive,
+                               file_name=f"{name}-{version}.zip", mime="application/zip", key="mkt_download")
+    with st.form("mkt_review_form"):
+        st.markdown("**Review this dataset**")
+        stars = st.slider("Rating", 1, 5, 5, key="mkt_stars")
+        words = st.text_area("What was it like to use?", key="mkt_review_text")
+        if st.form_submit_button("Post review"):
+            try:
+                add_review(user, listing_id, stars, words)
+                st.success("Thanks, your review is posted.")
+            except MARKET_ERRORS as exc:
+                st.error(str(exc))
