@@ -48,7 +48,16 @@ def wait_for_text(page, pattern: str, timeout_ms: int = 240_000) -> None:
     wait_idle(page)
 
 
-def test_scrape_refine_package(app_url):
+def select_first_row(page, testid_container: str = "[data-testid='stDataFrame']") -> None:
+    """Tick the first row of a selectable st.dataframe (a canvas grid: click where the checkbox is drawn)."""
+    grid = page.locator(testid_container).first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    wait_idle(page)
+
+
+def test_scrape_refine_package_list_buy_download_review(app_url):
     with browser_page() as page:
         page.goto(app_url)
         wait_idle(page)
@@ -89,3 +98,28 @@ def test_scrape_refine_package(app_url):
         wait_for_text(page, r"Package job \d+ finished")
         assert_no_streamlit_exception(page, "Packages after build")
         screenshot(page, "flow-5-packages")
+
+        open_page(page, "Marketplace")
+        page.get_by_role("button", name="List it").click()
+        wait_for_text(page, "Listed '")
+        screenshot(page, "flow-6-listed")
+
+        page.get_by_role("button", name="Sign out").click()
+        wait_idle(page)
+        page.get_by_role("button", name="Demo buyer").click()
+        wait_idle(page)
+        open_page(page, "Marketplace")
+        select_first_row(page)
+        page.get_by_role("button", name=re.compile("^(Get it for free|Buy for)")).click()
+        wait_for_text(page, "You own this dataset")
+        page.get_by_role("button", name="Prepare download").click()
+        wait_for_text(page, "Every file matches the sha256")
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name=re.compile("^Download ")).click()
+        download = download_info.value
+        assert download.suggested_filename.endswith(".zip")
+        page.get_by_label("What was it like to use?").fill("Clean, multilingual and well documented.")
+        page.get_by_role("button", name="Post review").click()
+        wait_for_text(page, "your review is posted")
+        assert_no_streamlit_exception(page, "Marketplace after review")
+        screenshot(page, "flow-7-bought-and-reviewed")

@@ -162,15 +162,14 @@ def _word_statistics(token_lists: list[list[str]]) -> dict[str, np.ndarray]:
         "letter_words": np.bincount(doc, weights=vocab_letter[codes], minlength=n_docs),
         "stop_words": np.bincount(doc, weights=vocab_stop[codes], minlength=n_docs),
     }
-    ngram_tokens = lengths.clip(max=NGRAM_WORDS)
-    in_prefix = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths) < np.repeat(
-        ngram_tokens, lengths
-    )
-    prefix_codes, prefix_doc, prefix_chars = (
-        codes[in_prefix].astype(np.uint64),
-        doc[in_prefix],
-        token_chars[in_prefix],
-    )
+    # N-gram repetition reads each document's first NGRAM_WORDS tokens (all of them, for typical pages).
+    if lengths.size and lengths.max() > NGRAM_WORDS:
+        position = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        in_prefix = position < NGRAM_WORDS
+        prefix_codes, prefix_doc, prefix_chars = codes[in_prefix], doc[in_prefix], token_chars[in_prefix]
+    else:
+        prefix_codes, prefix_doc, prefix_chars = codes, doc, token_chars
+    prefix_codes = prefix_codes.astype(np.uint64)
     prefix_total_chars = np.bincount(prefix_doc, weights=prefix_chars, minlength=n_docs)
     gram_key, gram_chars = prefix_codes, prefix_chars
     for n in (2, 3, 4):
