@@ -29,6 +29,6 @@ else:
             st.Page("pages/marketplace.py", title="Marketplace", icon=":material/storefront:"),
         ],
     })
-navigation.run()
-# Drawn after the page so the page's own work is not delayed by the health checks.
+# Drawn before the page: a page may st.stop() early, and the sidebar must still show who is signed in.
 sidebar(user)
+navigation.run()

@@ -48,11 +48,13 @@ except (RecipeError, UnicodeDecodeError) as exc:
     base = recipe_for(dataset["app"])
 
 st.subheader(f"Recipe: {base.name}")
+# Controls on the left, their effect on the right: the point is to see a threshold's effect as it moves.
+controls, effect = st.columns([2, 3], gap="large")
 languages = sorted(signals["language"].dropna().unique().tolist()) if "language" in signals else []
 rules, histograms = [], []
 for position, rule in enumerate(base.rules):
     key = f"ref_rule_{position}_{base.hash}"
-    with st.container(border=True):
+    with controls.container(border=True):
         if rule.kind == "min_length":
             value = st.slider("Minimum text length (characters)", 0, 5000, int(rule.min), 50, key=key)
             rules.append({"min_length": value})
@@ -91,11 +93,12 @@ except RecipeError as exc:
 outcome = preview(signals, recipe)
 decisions, funnel = outcome["decisions"], outcome["funnel"]
 kept = int(decisions["kept"].sum())
-c1, c2, c3 = st.columns(3)
-c1.metric("Items", f"{len(decisions):,}")
-c2.metric("Would keep", f"{kept:,}", f"{kept / max(len(decisions), 1):.0%}", delta_color="off")
-c3.metric("Recipe id", recipe.hash)
-st.plotly_chart(quality_charts.rule_funnel(funnel, len(decisions)), width="stretch", key="ref_funnel")
+with effect:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Items", f"{len(decisions):,}")
+    c2.metric("Would keep", f"{kept:,}", f"{kept / max(len(decisions), 1):.0%}", delta_color="off")
+    c3.metric("Recipe id", recipe.hash)
+    st.plotly_chart(quality_charts.rule_funnel(funnel, len(decisions)), width="stretch", key="ref_funnel")
 for column, low, high in histograms:
     st.plotly_chart(quality_charts.signal_histogram(signals[column], low, high, title=column), width="stretch",
                     key=f"ref_hist_{column}")

@@ -100,6 +100,7 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         screenshot(page, "flow-5-packages")
 
         open_page(page, "Marketplace")
+        page.get_by_text("List a package for sale").click()
         page.get_by_role("button", name="List it").click()
         wait_for_text(page, "Listed '")
         screenshot(page, "flow-6-listed")
@@ -115,7 +116,7 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         page.get_by_role("button", name="Prepare download").click()
         wait_for_text(page, "Every file matches the sha256")
         with page.expect_download() as download_info:
-            page.get_by_role("button", name=re.compile("^Download ")).click()
+            page.get_by_role("button", name=re.compile(r"^Download .*\.zip")).click()
         download = download_info.value
         assert download.suggested_filename.endswith(".zip")
         page.get_by_label("What was it like to use?").fill("Clean, multilingual and well documented.")

@@ -85,7 +85,8 @@ def _item_from_line(obj, seen: dict[str, int], line_number: int) -> dict:
 
 def read_items_jsonl(path: Path) -> tuple[pd.DataFrame, list[dict], int]:
     """(items in the signal contract, bad lines as {line, error}, number of non-blank lines)."""
-    rows, bad, seen, lines = [], [], {}, 0
+    columns: dict[str, list] = {name: [] for name in TOP_LEVEL_KEYS}
+    bad, seen, lines = [], {}, 0
     try:
         with open(path, "rb") as handle:
             for line_number, raw in enumerate(handle, start=1):
@@ -93,7 +94,9 @@ def read_items_jsonl(path: Path) -> tuple[pd.DataFrame, list[dict], int]:
                     continue
                 lines += 1
                 try:
-                    rows.append(_item_from_line(json.loads(raw.decode("utf-8")), seen, line_number))
+                    item = _item_from_line(json.loads(raw.decode("utf-8")), seen, line_number)
+                    for name, value in item.items():
+                        columns[name].append(value)
                 except UnicodeDecodeError as exc:
                     bad.append(
                         {"line": line_number, "error": f"not UTF-8 ({exc.reason} at byte {exc.start})"}
@@ -106,7 +109,9 @@ def read_items_jsonl(path: Path) -> tuple[pd.DataFrame, list[dict], int]:
                     bad.append({"line": line_number, "error": str(exc)})
     except OSError as exc:
         raise RefineInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    items = pd.DataFrame(rows, columns=list(TOP_LEVEL_KEYS))
+    # Object columns keep the parsed strings as they are; pandas' default string dtype would copy every
+    # text into an Arrow buffer, and the signal code would then turn them back into Python strings.
+    items = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
     return items, bad, lines
 
 
