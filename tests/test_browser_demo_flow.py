@@ -73,7 +73,11 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         screenshot(page, "flow-1-scraped")
 
         open_page(page, "Raw Explorer")
-        screenshot(page, "flow-2-raw-explorer")
+        select_first_row(page)
+        page.get_by_role("tab", name="Source text").wait_for()
+        page.get_by_role("tab", name="Source text").scroll_into_view_if_needed()
+        assert_no_streamlit_exception(page, "Raw Explorer record")
+        screenshot(page, "flow-2-raw-record")
 
         open_page(page, "Refine")
         choose(page, "Dataset", "demo-news")
@@ -88,6 +92,12 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         open_page(page, "Quality")
         page.get_by_text("Input items").first.wait_for()
         screenshot(page, "flow-4-quality")
+        page.get_by_role("tab", name="Duplicates").click()
+        page.get_by_role("combobox", name="Open a cluster").wait_for()
+        wait_idle(page)
+        page.get_by_text("members)").first.scroll_into_view_if_needed()
+        assert_no_streamlit_exception(page, "Quality duplicate cluster")
+        screenshot(page, "flow-4b-duplicate-cluster")
 
         open_page(page, "Packages")
         choose(page, "Dataset", "demo-news")

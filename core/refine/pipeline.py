@@ -19,7 +19,7 @@ from core.refine.cache import SignalCache, content_hashes
 from core.refine.crossbatch import duplicate_clusters, topic_columns
 from core.refine.executor import Executor, InProcessExecutor
 from core.refine.signals.base import SIGNAL_ERRORS, SignalFamily, SignalParams, SignalRegistry
-from core.refine.signals.families import MINHASH_COLUMN, default_registry, item_texts
+from core.refine.signals.families import MINHASH_COLUMN, default_registry, text_or_title
 from core.refine.signals.quality import quality_score
 
 Progress = Callable[[float, str], None]
@@ -48,12 +48,14 @@ def normalize_items(items: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(
             f"{repeated.size} duplicated item id(s), e.g. {list(repeated[:5])}; ids must be unique"
         )
-    out = pd.DataFrame({"id": ids.to_numpy(dtype=object)})
     defaults = {"text": "", "title": None, "data_type": "text", "fields": None, "source_app": "", "url": None}
+    columns = {"id": ids.to_numpy(dtype=object)}
     for name, default in defaults.items():
-        out[name] = items[name].to_numpy(dtype=object) if name in items else [default] * len(items)
-    out["text"] = item_texts(out).to_numpy(dtype=object)
-    return out
+        columns[name] = items[name].to_numpy(dtype=object) if name in items else [default] * len(items)
+    columns["text"] = [t if isinstance(t, str) else "" for t in columns["text"]]
+    # Explicit object columns: pandas would otherwise copy every text into an Arrow string buffer and
+    # hand out new Python strings on each access, doubling the memory that texts take.
+    return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
 
 
 def _describe(exc: BaseException) -> str:
@@ -192,13 +194,7 @@ def _store(
 def _cross_batch(items: pd.DataFrame, signals: pd.DataFrame, params: SignalParams) -> pd.DataFrame:
     signals = pd.concat([signals, duplicate_clusters(items, signals, params)], axis=1)
     if params.topics and len(items):
-        texts = pd.Series(
-            [
-                t if t.strip() else (title if isinstance(title, str) else "")
-                for t, title in zip(items["text"], items["title"], strict=True)
-            ]
-        )
-        signals = pd.concat([signals, topic_columns(texts, params)], axis=1)
+        signals = pd.concat([signals, topic_columns(text_or_title(items), params)], axis=1)
     if "completeness" in signals:
         signals["quality"] = quality_score(signals, params.quality_weights)
     signals.insert(1, "data_type", items["data_type"].to_numpy(dtype=object))

@@ -59,7 +59,7 @@ def item_texts(items: pd.DataFrame) -> pd.Series:
     )
 
 
-def _language_texts(items: pd.DataFrame) -> pd.Series:
+def text_or_title(items: pd.DataFrame) -> pd.Series:
     """Text, or the title where an item (a listing, an image) has no text to judge."""
     texts = item_texts(items)
     if "title" not in items:
@@ -77,7 +77,7 @@ def _listing(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) 
 
 
 def _language(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
-    return language.language_signals(_language_texts(items))
+    return language.language_signals(text_or_title(items))
 
 
 def _content_type(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
