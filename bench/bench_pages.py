@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-pages-")) / "data"
     os.environ["DATA_DIR"] = str(data_dir)
-    env = dict(os.environ)
+    env = {**os.environ, "UPLOAD_MAX_MB": "2000"}  # the corpus is one ~340 MB file
     dataset = "bench-pages"
     if not (data_dir / "workbench.db").exists():
         corpus = data_dir.parent / "corpus.jsonl"

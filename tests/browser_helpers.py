@@ -113,3 +113,12 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def serve_app(tmp_path_factory, name: str, extra_env: dict | None = None):
+    """Module-fixture body: a fresh DATA_DIR and a running app (Chromium required)."""
+    require_chromium()
+    data_dir = tmp_path_factory.mktemp(name) / "data"
+    data_dir.mkdir()
+    with running_app(data_dir, extra_env) as base:
+        yield base

@@ -1,25 +1,14 @@
 """The running app in headless Chromium: every page opens without a Streamlit exception."""
 
 import pytest
-from browser_helpers import (
-    assert_no_streamlit_exception,
-    browser_page,
-    require_chromium,
-    running_app,
-    screenshot,
-    wait_idle,
-)
+from browser_helpers import assert_no_streamlit_exception, browser_page, screenshot, serve_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    require_chromium()
-    data_dir = tmp_path_factory.mktemp("browser") / "data"
-    data_dir.mkdir()
-    with running_app(data_dir) as base:
-        yield base
+    yield from serve_app(tmp_path_factory, "browser")
 
 
 def test_demo_sign_in_and_every_page_renders(app_url):

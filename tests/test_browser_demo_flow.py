@@ -4,25 +4,14 @@ download, review. Screenshots land in test-artifacts/ for a person to look at.""
 import re
 
 import pytest
-from browser_helpers import (
-    assert_no_streamlit_exception,
-    browser_page,
-    require_chromium,
-    running_app,
-    screenshot,
-    wait_idle,
-)
+from browser_helpers import assert_no_streamlit_exception, browser_page, screenshot, serve_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    require_chromium()
-    data_dir = tmp_path_factory.mktemp("demo-flow") / "data"
-    data_dir.mkdir()
-    with running_app(data_dir, {"SCRAPER_PER_HOST_DELAY_S": "0"}) as base:
-        yield base
+    yield from serve_app(tmp_path_factory, "demo-flow", {"SCRAPER_PER_HOST_DELAY_S": "0"})
 
 
 def open_page(page, title: str) -> None:
