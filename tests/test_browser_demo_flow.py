@@ -65,6 +65,7 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         select_first_row(page)
         page.get_by_role("tab", name="Source text").wait_for()
         page.get_by_role("tab", name="Source text").scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)  # let the JSON viewer draw before the screenshot
         assert_no_streamlit_exception(page, "Raw Explorer record")
         screenshot(page, "flow-2-raw-record")
 
@@ -84,7 +85,7 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         page.get_by_role("tab", name="Duplicates").click()
         page.get_by_role("combobox", name="Open a cluster").wait_for()
         wait_idle(page)
-        page.get_by_text("members)").first.scroll_into_view_if_needed()
+        page.get_by_role("combobox", name="Open a cluster").scroll_into_view_if_needed()
         assert_no_streamlit_exception(page, "Quality duplicate cluster")
         screenshot(page, "flow-4b-duplicate-cluster")
 
