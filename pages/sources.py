@@ -65,6 +65,11 @@ if can_scrape:
         recipe_text = st.text_area("CSS recipe: one 'field: selector' per line ('@attr' to read an attribute)",
                                    key="src_recipe", height=120,
                                    placeholder=RECIPE_EXAMPLE)
+        api_left, api_right = st.columns([1, 2])
+        items_path = api_left.text_input("JSON API: items path", key="src_items_path", placeholder="data.items")
+        field_map_text = api_right.text_area("JSON API field map: one 'dotted.path: field' per line",
+                                             key="src_field_map", height=80,
+                                             placeholder="attributes.name: title\nattributes.price.amount: price")
         allow_private = robots_override = False
         if user.role == "admin":
             allow_private = st.checkbox("Allow private / loopback hosts (recorded)", key="src_private")
@@ -90,6 +95,9 @@ if can_scrape:
                       "next_page_selector": next_selector or None, "detail_link_selector": detail_selector or None}
             try:
                 config["recipe"] = parse_recipe_lines(recipe_text) or None
+                if kind == "json_api":
+                    config["items_path"] = items_path or None
+                    config["field_map"] = parse_recipe_lines(field_map_text)  # same "key: value" line format
                 save_source(user, name, app, kind, config, license=licence or None,
                             allow_private_hosts=allow_private, robots_override=robots_override)
                 st.success(f"Saved source '{name}'.")
