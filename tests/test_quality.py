@@ -197,3 +197,24 @@ def test_quality_signals_columns_and_weighted_score():
         quality_score(out, {"beauty": 1.0})
     with pytest.raises(ValueError, match="positive sum"):
         quality_score(out, {"clarity": 0.0})
+
+
+def test_anchor_prefilter_finds_the_same_boilerplate_as_a_full_search():
+    from core.refine.signals.validity import BOILERPLATE_ANCHORS, validity_signals
+
+    texts = [
+        "The striker scored twice as the team won the football match in extra time.",
+        "Error 404. (Page not found.) Go back.",
+        "WE USE COOKIES. Manage preferences / Accept all.",
+        "Subscribe to continue reading: already a subscriber? Sign in",
+        "Follow us on social media for more stories like this one about the harbour.",
+        "",
+        PROSE,  # "read" is the anchor of "read more": flagged, searched, nothing found
+    ]
+    items = items_frame([{"text": t} for t in texts])
+    with_flags = clarity_measures(texts, flag_words=BOILERPLATE_ANCHORS)
+    assert with_flags["flag_word_present"].tolist() == [False, True, True, True, True, False, True]
+    filtered = validity_signals(items, with_flags, None)
+    full = validity_signals(items, clarity_measures(texts), None)
+    pd.testing.assert_frame_equal(filtered, full)
+    assert (filtered["boilerplate_hits"].iloc[1:5] > 0).all() and filtered["boilerplate_hits"].iloc[6] == 0

@@ -43,46 +43,21 @@ _BULLETS = frozenset("•‣⁃◦▪▫●○■□-*–—·►▶✓✔➤")
 _TERMINAL_PUNCTUATION = frozenset(".!?\"'”’»)。！？…:;")
 _GRAM_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
-LINE_COUNT_COLUMNS = (
-    "word_count",
-    "cjk_chars",
-    "uncovered_script_chars",
-    "symbol_count",
-    "line_count",
-    "bullet_lines",
-    "ellipsis_lines",
-    "punctuated_lines",
-    "short_lines",
-    "duplicate_lines",
-    "duplicate_line_chars",
-    "line_chars",
-    "paragraph_count",
-    "duplicate_paragraphs",
-    "duplicate_paragraph_chars",
-    "paragraph_chars",
-    "cjk_stop_chars",
+LINE_COUNT_COLUMNS = tuple(
+    """
+    word_count cjk_chars uncovered_script_chars symbol_count line_count bullet_lines ellipsis_lines
+    punctuated_lines short_lines duplicate_lines duplicate_line_chars line_chars paragraph_count
+    duplicate_paragraphs duplicate_paragraph_chars paragraph_chars cjk_stop_chars
+    """.split()  # noqa: SIM905 - a word list reads better than 17 quoted names
 )
 # The measures a user sees next to the score.
-CLARITY_MEASURES = (
-    "word_count",
-    "mean_word_length",
-    "symbol_word_ratio",
-    "letter_word_ratio",
-    "stop_word_ratio",
-    "line_count",
-    "bullet_line_ratio",
-    "ellipsis_line_ratio",
-    "punctuated_line_ratio",
-    "short_line_ratio",
-    "duplicate_line_frac",
-    "duplicate_line_char_frac",
-    "duplicate_paragraph_frac",
-    "duplicate_paragraph_char_frac",
-    "top_2gram_char_frac",
-    "top_3gram_char_frac",
-    "top_4gram_char_frac",
-    "cjk_ratio",
-    "uncovered_script_ratio",
+CLARITY_MEASURES = tuple(
+    """
+    word_count mean_word_length symbol_word_ratio letter_word_ratio stop_word_ratio line_count
+    bullet_line_ratio ellipsis_line_ratio punctuated_line_ratio short_line_ratio duplicate_line_frac
+    duplicate_line_char_frac duplicate_paragraph_frac duplicate_paragraph_char_frac top_2gram_char_frac
+    top_3gram_char_frac top_4gram_char_frac cjk_ratio uncovered_script_ratio
+    """.split()  # noqa: SIM905 - a word list reads better than 17 quoted names
 )
 SPAM_MEASURES = ("content_word_count", "top_word_share")
 
@@ -130,9 +105,9 @@ def _line_counts(text: str, sample: str, tokens: int) -> tuple:
     )
 
 
-def _word_statistics(token_lists: list[list[str]]) -> dict[str, np.ndarray]:
+def _word_statistics(token_lists: list[list[str]], flag_words: frozenset[str]) -> dict[str, np.ndarray]:
     """Token-level counts for a whole batch at once: tokens are factorized once, each distinct token
-    is judged once (letter? stop word?), and n-gram repetition is counted with one sort per n."""
+    is judged once (letter? stop word? flag word?), and n-gram repetition is counted with one sort per n."""
     n_docs = len(token_lists)
     lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=n_docs)
     codes, vocabulary = pd.factorize(
@@ -143,11 +118,11 @@ def _word_statistics(token_lists: list[list[str]]) -> dict[str, np.ndarray]:
     vocab_letter = np.fromiter(
         (_LETTER.search(token) is not None for token in vocabulary), dtype=bool, count=len(vocabulary)
     )
+    bare_vocabulary = [token.strip(_TOKEN_EDGE_PUNCTUATION) for token in vocabulary]
     vocab_stop = np.fromiter(
-        (token.strip(_TOKEN_EDGE_PUNCTUATION) in ALL_STOP_WORDS for token in vocabulary),
-        dtype=bool,
-        count=len(vocabulary),
+        (t in ALL_STOP_WORDS for t in bare_vocabulary), dtype=bool, count=len(vocabulary)
     )
+    vocab_flag = np.fromiter((t in flag_words for t in bare_vocabulary), dtype=bool, count=len(vocabulary))
     token_chars = vocab_chars[codes]
     vocab_content = vocab_letter & ~vocab_stop & (vocab_chars >= 3)
     content = vocab_content[codes]
@@ -161,6 +136,7 @@ def _word_statistics(token_lists: list[list[str]]) -> dict[str, np.ndarray]:
         "token_chars": np.bincount(doc, weights=token_chars, minlength=n_docs),
         "letter_words": np.bincount(doc, weights=vocab_letter[codes], minlength=n_docs),
         "stop_words": np.bincount(doc, weights=vocab_stop[codes], minlength=n_docs),
+        "flag_word_present": np.bincount(doc[vocab_flag[codes]], minlength=n_docs) > 0,
     }
     # N-gram repetition reads each document's first NGRAM_WORDS tokens (all of them, for typical pages).
     if lengths.size and lengths.max() > NGRAM_WORDS:
@@ -222,22 +198,27 @@ def _top_repeated_gram_chars(
     return covered
 
 
-def clarity_measures(texts: Iterable) -> pd.DataFrame:
-    """Raw clarity measures per text, in input order (RangeIndex). Missing texts count as empty."""
+def clarity_measures(texts: Iterable, flag_words: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Raw clarity measures per text, in input order (RangeIndex). Missing texts count as empty.
+
+    With `flag_words` (lower case), a boolean column `flag_word_present` says which texts contain one
+    of them as a token (edge punctuation ignored): a free pre-filter for phrase searches, since the
+    tokens are at hand here anyway.
+    """
     texts = [text if isinstance(text, str) else "" for text in texts]
     if len(texts) <= MAX_DOCS_PER_CALL:
-        return _measures(texts)
+        return _measures(texts, flag_words)
     frames = [
-        _measures(texts[start : start + MAX_DOCS_PER_CALL])
+        _measures(texts[start : start + MAX_DOCS_PER_CALL], flag_words)
         for start in range(0, len(texts), MAX_DOCS_PER_CALL)
     ]
     return pd.concat(frames, ignore_index=True)
 
 
-def _measures(texts: list[str]) -> pd.DataFrame:
+def _measures(texts: list[str], flag_words: frozenset[str]) -> pd.DataFrame:
     samples = [text[:ANALYSED_CHARS] for text in texts]
     token_lists = [sample.lower().split() for sample in samples]
-    words = _word_statistics(token_lists)
+    words = _word_statistics(token_lists, flag_words)
     raw = pd.DataFrame.from_records(
         [
             _line_counts(text, sample, len(tokens))
@@ -267,6 +248,8 @@ def _measures(texts: list[str]) -> pd.DataFrame:
     out["content_word_count"] = words["content_words"].astype("int64")
     out["top_word_share"] = words["top_word_share"]
     out["cjk_ratio"] = safe_ratio(raw["cjk_chars"], words["token_chars"]).clip(0, 1)
+    if flag_words:
+        out["flag_word_present"] = words["flag_word_present"]
     out["uncovered_script_ratio"] = safe_ratio(raw["uncovered_script_chars"], words["token_chars"]).clip(0, 1)
     return out
 

@@ -16,7 +16,7 @@ from core.refine.signals.base import DEFAULT_QUALITY_WEIGHTS, SignalParams
 from core.refine.signals.clarity import CLARITY_MEASURES, SPAM_MEASURES, clarity_measures, clarity_score
 from core.refine.signals.completeness import COMPLETENESS_COLUMNS, completeness_signals
 from core.refine.signals.relevance import RELEVANCE_COLUMNS, relevance_signals, topic_profile
-from core.refine.signals.validity import VALIDITY_MEASURES, validity_signals
+from core.refine.signals.validity import BOILERPLATE_ANCHORS, VALIDITY_MEASURES, validity_signals
 
 SUB_SCORES = tuple(DEFAULT_QUALITY_WEIGHTS)
 QUALITY_COLUMNS = (
@@ -36,7 +36,7 @@ def quality_signals(items: pd.DataFrame, params: SignalParams, upstream: pd.Data
     `upstream` may hold `listing_field_errors` (from the listing family); validity counts them.
     """
     texts = items["text"].tolist() if "text" in items else [""] * len(items)
-    measures = clarity_measures(texts).set_axis(items.index)
+    measures = clarity_measures(texts, flag_words=BOILERPLATE_ANCHORS).set_axis(items.index)
     completeness = completeness_signals(items, params.required_fields, params.good_text_chars)
     relevance = relevance_signals(
         texts, topic_profile(params.topic_keywords, params.topic_examples), index=items.index

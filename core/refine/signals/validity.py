@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.refine.signals.scoring import ramp_down, safe_ratio
+from core.refine.signals.stopwords import ALL_STOP_WORDS
 
 # Lower-case phrases that mark page furniture rather than content. Matched as whole words; a text that
 # merely mentions one ("the privacy policy changed") is judged by how much of it such lines make up.
@@ -52,11 +53,22 @@ BOILERPLATE_PHRASES = tuple(
 _PHRASE_PATTERNS = {
     phrase: re.compile(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)") for phrase in BOILERPLATE_PHRASES
 }
-# Each phrase is looked for only when its longest word occurs: a few dozen distinct anchor words
-# ("cookies", "password", ...) stand for all the phrases, so most texts cost one scan per anchor.
+# Each phrase is looked for only when its anchor occurs: its longest word that is not an everyday word
+# (so "this page could not be found" waits for "found", not "could"); a few dozen distinct anchors
+# stand for all the phrases.
+_EVERYDAY = (
+    "could please start back looking content article articles website service internal become continue "
+    "follow settings account error server more page site you your are all use our top free share "
+    "related create manage now already only enable trial member main skip requested rights this us"
+)
+_EVERYDAY_WORDS = ALL_STOP_WORDS | frozenset(_EVERYDAY.split())
 _PHRASES_BY_ANCHOR: dict[str, list[str]] = {}
 for _phrase in BOILERPLATE_PHRASES:
-    _PHRASES_BY_ANCHOR.setdefault(max(_phrase.split(), key=len), []).append(_phrase)
+    _words = sorted(_phrase.split(), key=len, reverse=True)
+    _anchor = next((w for w in _words if w not in _EVERYDAY_WORDS), _words[0])
+    _PHRASES_BY_ANCHOR.setdefault(_anchor, []).append(_phrase)
+# A text without any anchor word as a token cannot hold a phrase (clarity_measures flags them).
+BOILERPLATE_ANCHORS = frozenset(_PHRASES_BY_ANCHOR)
 VALIDITY_MEASURES = ("boilerplate_hits", "boilerplate_char_frac", "field_error_count")
 
 
@@ -96,12 +108,21 @@ def validity_signals(
 ) -> pd.DataFrame:
     """Raw validity measures and the 0..1 validity score, same index as `items`.
 
-    `text_measures` are the clarity measures of the same texts (for the keyword-stuffing share);
+    `text_measures` are the clarity measures of the same texts (for the keyword-stuffing share, and
+    `flag_word_present` for BOILERPLATE_ANCHORS when computed, so only those texts are searched);
     `listing_field_errors` is the ";"-joined error column of `listing_checks`, or None when not computed.
     """
     n = len(items)
     texts = items["text"].tolist() if "text" in items else [""] * n
-    boilerplate = [boilerplate_measures(t if isinstance(t, str) else "") for t in texts]
+    candidates = (
+        text_measures["flag_word_present"].to_numpy(dtype=bool)
+        if "flag_word_present" in text_measures
+        else np.ones(n, dtype=bool)
+    )
+    boilerplate = [
+        boilerplate_measures(t) if candidate and isinstance(t, str) else (0, 0.0)
+        for t, candidate in zip(texts, candidates, strict=True)
+    ]
     hits = np.fromiter((b[0] for b in boilerplate), dtype=np.int64, count=n)
     boilerplate_frac = np.fromiter((b[1] for b in boilerplate), dtype=float, count=n)
     field_errors = (
