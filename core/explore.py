@@ -71,8 +71,11 @@ def _row(doc: dict) -> dict:
 def raw_page(app: str, flt: RawFilter = RawFilter(), sort: str = "newest", page: int = 0,
              page_size: int = 50) -> tuple[pd.DataFrame, bool]:
     """One page of raw documents as a table, and whether another page follows."""
-    docs = get_raw_store().find(app, flt.query(), sort=SORTS.get(sort, SORTS["newest"]), skip=page * page_size,
-                                limit=page_size + 1, projection=LIST_PROJECTION)
+    # A word search is answered from the full-text index in index order: sorting every match by date
+    # first took 4.5 s for a common word over 100k records on the embedded server, unsorted 0.3 s.
+    order = None if flt.text else SORTS.get(sort, SORTS["newest"])
+    docs = get_raw_store().find(app, flt.query(), sort=order, skip=page * page_size, limit=page_size + 1,
+                                projection=LIST_PROJECTION)
     has_more = len(docs) > page_size
     frame = pd.DataFrame([_row(d) for d in docs[:page_size]],
                          columns=["id", "source_id", "url", "fetched_at", "status", "kind", "title", "license"])

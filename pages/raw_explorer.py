@@ -35,7 +35,8 @@ with st.container(border=True):
     app = c1.selectbox("Application", apps, key="rawx_app")
     source = c2.selectbox("Source", ["(all sources)", *_sources(app)], key="rawx_source")
     text = c3.text_input("Search words", key="rawx_text", placeholder="words in the content or URL")
-    sort = c4.selectbox("Sort", list(explore.SORTS), key="rawx_sort")
+    sort = c4.selectbox("Sort", list(explore.SORTS), key="rawx_sort", disabled=bool(text),
+                        help="Word searches list matches in index order, which keeps them fast at any size.")
     c5, c6, c7 = st.columns([2, 1, 1])
     dates = c5.date_input("Fetched between", value=(), key="rawx_dates")
     status = c6.selectbox("HTTP status", ["any", 200, 304, 404, 500], key="rawx_status")
