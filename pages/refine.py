@@ -94,10 +94,10 @@ outcome = preview(signals, recipe)
 decisions, funnel = outcome["decisions"], outcome["funnel"]
 kept = int(decisions["kept"].sum())
 with effect:
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     c1.metric("Items", f"{len(decisions):,}")
-    c2.metric("Would keep", f"{kept:,}", f"{kept / max(len(decisions), 1):.0%}", delta_color="off")
-    c3.metric("Recipe id", recipe.hash)
+    c2.metric("Would keep", f"{kept:,} ({kept / max(len(decisions), 1):.0%})")
+    st.caption(f"Recipe id {recipe.hash}: the same rules always give the same id.")
     st.plotly_chart(quality_charts.rule_funnel(funnel, len(decisions)), width="stretch", key="ref_funnel")
 for column, low, high in histograms:
     st.plotly_chart(quality_charts.signal_histogram(signals[column], low, high, title=column), width="stretch",
