@@ -19,6 +19,7 @@ from sqlmodel import delete, select
 
 from core import audit
 from core.auth import Principal, require_role
+from core.packaging.writer import escape_csv_formula
 from core.store.models import Feedback, Item, RefinementRecord, RefinementRun
 from core.store.raw import day_number, get_raw_store
 from core.store.sql import session_scope
@@ -26,7 +27,6 @@ from core.store.sql import session_scope
 LIST_PROJECTION = {"raw_content": 0}
 SORTS = {"newest": [("fetched_at", -1)], "oldest": [("fetched_at", 1)], "url": [("url", 1)]}
 EXPORT_LIMIT = 100_000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -152,9 +152,8 @@ def delete_records(principal: Principal, app: str, raw_ids: list[str]) -> dict:
 
 
 def escape_csv_cell(value) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ is prefixed with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Neutralise spreadsheet formulas (a cell starting with = + - @ tab CR gets a leading quote)."""
+    return escape_csv_formula("" if value is None else str(value))
 
 
 def iter_export(app: str, flt: RawFilter, fmt: str, batch: int = 2000) -> Iterator[str]:

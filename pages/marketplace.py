@@ -11,7 +11,7 @@ from core.market.listings import ListingError, create_listing, listing_detail, s
 from core.market.reviews import ReviewError, add_review
 from core.market.stripe_gateway import PaymentProviderError
 from core.market.tokens import issue_download_token, redeem_download_token
-from core.packaging.build import list_packages
+from core.packaging.build import dataset_card_body, list_packages
 from pages._ui import current_user
 
 MARKET_ERRORS = (ListingError, CheckoutError, DownloadError, ReviewError, PaymentProviderError, PermissionDenied)
@@ -116,8 +116,7 @@ with sample_tab:
             sample = [json.loads(line) for _, line in zip(range(5), handle, strict=False)]
         st.dataframe(pd.DataFrame(sample), hide_index=True, width="stretch")
 with card_tab:
-    card = (root / "README.md").read_text(encoding="utf-8") if root and (root / "README.md").exists() else ""
-    st.markdown(card.split("---", 2)[-1] if card.startswith("---") else card)
+    st.markdown(dataset_card_body(root))
 with reviews_tab:
     for review in detail["reviews"]:
         st.markdown(f"{'⭐' * review['rating']} **{review['reviewer']}**")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.packaging.build import list_packages, package_detail
+from core.packaging.build import dataset_card_body, list_packages, package_detail
 from core.refine.runs import list_datasets, list_runs, run_detail
 from core.store import jobs
 from pages._ui import current_user, show_job
@@ -64,8 +64,7 @@ root = Path(package["path"])
 card_tab, files_tab, croissant_tab, datapackage_tab = st.tabs(["Dataset card", "Files and checksums",
                                                                 "Croissant", "datapackage.json"])
 with card_tab:
-    card = (root / "README.md").read_text(encoding="utf-8") if (root / "README.md").exists() else ""
-    st.markdown(card.split("---", 2)[-1] if card.startswith("---") else card)
+    st.markdown(dataset_card_body(root))
 with files_tab:
     st.dataframe([{"file": name, **entry} for name, entry in package["files"].items()], hide_index=True,
                  width="stretch")

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.store.embedded_mongo import EmbeddedMongoManager, _answers_ping, _pid_alive
+from core.store.embedded_mongo import EmbeddedMongoManager, _answers_ping
+from core.store.processes import pid_alive
 from core.store.raw import RawStore, RawStoreError, content_hash
 
 
@@ -82,7 +83,7 @@ def test_embedded_server_is_reused_by_a_second_process_and_stopped_cleanly(tmp_p
         store.close()
     finally:
         owner.stop()
-    assert not _pid_alive(server.pid) or not _answers_ping(server.port)
+    assert not pid_alive(server.pid) or not _answers_ping(server.port)
     restarted = EmbeddedMongoManager(tmp_path / "mongo")
     again = restarted.ensure_running()
     try:

@@ -204,6 +204,15 @@ def list_packages(dataset_name: str | None = None) -> pd.DataFrame:
                                        "rows", "path", "created_at", "changelog"])
 
 
+def dataset_card_body(package_path: str | Path | None) -> str:
+    """The package's README.md without its YAML front matter (what the pages render), or "" if absent."""
+    card_path = Path(package_path) / "README.md" if package_path else None
+    if card_path is None or not card_path.exists():
+        return ""
+    card = card_path.read_text(encoding="utf-8")
+    return card.split("---", 2)[-1] if card.startswith("---") else card
+
+
 def package_detail(package_id: int) -> dict:
     with session_scope() as session:
         package = session.get(DataPackage, package_id)

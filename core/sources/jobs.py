@@ -35,14 +35,11 @@ def fetch_policy(source: dict):
     from core.sources.fetch import FetchPolicy
 
     settings = get_settings()
-    return FetchPolicy(
-        user_agent=settings.scraper_user_agent, obey_robots=settings.scraper_obey_robots and not source.get(
-            "robots_override"),
+    return FetchPolicy.from_settings(
+        settings, obey_robots=settings.scraper_obey_robots and not source.get("robots_override"),
         # A source may set its own delay (the demo sites ask for none in their robots.txt and config).
         per_host_delay_s=float(source["config"].get("per_host_delay_s", settings.scraper_per_host_delay_s)),
-        per_host_concurrency=settings.scraper_per_host_concurrency, timeout_s=settings.scraper_timeout_s,
-        retries=settings.scraper_retries, max_page_bytes=int(settings.scraper_max_page_mb * 1024 * 1024),
-        max_redirects=settings.scraper_max_redirects, allow_private_hosts=bool(source.get("allow_private_hosts")),
+        allow_private_hosts=bool(source.get("allow_private_hosts")),
     )
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 import pymongo
 from pymongo.errors import PyMongoError
 
+from core.store.processes import pid_alive
+
 START_TIMEOUT_S = 30.0
 
 
@@ -46,15 +48,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _answers_ping(port: int, timeout_ms: int = 1500) -> bool:
@@ -80,7 +73,7 @@ class EmbeddedMongoManager:
         self._process: subprocess.Popen | None = None
 
     def ensure_running(self) -> EmbeddedServer:
-        if self._server and _pid_alive(self._server.pid):
+        if self._server and pid_alive(self._server.pid):
             return self._server
         self.mongo_dir.mkdir(parents=True, exist_ok=True)
         # The lock stops two processes (app + CLI) from starting servers on the same files at once.
@@ -99,7 +92,7 @@ class EmbeddedMongoManager:
             port, pid = int(state["port"]), int(state["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        if _pid_alive(pid) and _answers_ping(port):
+        if pid_alive(pid) and _answers_ping(port):
             return EmbeddedServer(port=port, pid=pid, owned=pid == (self._process.pid if self._process else -1))
         return None
 

@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from core.config import get_settings
 from core.store.models import Job
+from core.store.processes import pid_alive
 from core.store.sql import session_scope
 
 JobFunction = Callable[["JobContext", dict], dict]
@@ -207,7 +208,7 @@ def fail_orphaned_jobs() -> int:
         for job in session.exec(select(Job).where(Job.status.in_(("queued", "running")))):
             pid = job.owner_pid
             ours = pid == os.getpid() and job.id in _active
-            alive_elsewhere = pid is not None and pid != os.getpid() and _pid_alive(pid)
+            alive_elsewhere = pid is not None and pid != os.getpid() and pid_alive(pid)
             if ours or alive_elsewhere or (job.status == "queued" and pid is None and job.id in _active):
                 continue
             if job.status == "queued" and pid is None and _recent(job.created_at):
@@ -224,15 +225,6 @@ def _recent(created_at: datetime, seconds: float = 60.0) -> bool:
         created_at = created_at.replace(tzinfo=UTC)
     return (_now() - created_at).total_seconds() < seconds
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def wait_for(job_id: int, timeout_s: float = 60.0, poll_s: float = 0.1) -> dict:
