@@ -29,7 +29,7 @@ def rule_funnel(funnel: list[dict], total: int, title: str | None = "Refinement 
 def signal_histogram(values: pd.Series, threshold_min: float | None = None, threshold_max: float | None = None,
                      title: str | None = None, bins: int = 30) -> go.Figure:
     """A histogram with the rule's thresholds drawn; counts match numpy.histogram on the same bins."""
-    clean = pd.to_numeric(values, errors="coerce").dropna()
+    clean = pd.to_numeric(values, errors="coerce").dropna().astype(float)  # flags (bool) count as 0/1
     lo, hi = (float(clean.min()), float(clean.max())) if len(clean) else (0.0, 1.0)
     if hi <= lo:
         hi = lo + 1.0

@@ -59,11 +59,19 @@ for position, rule in enumerate(base.rules):
             value = st.slider("Minimum text length (characters)", 0, 5000, int(rule.min), 50, key=key)
             rules.append({"min_length": value})
         elif rule.kind == "threshold":
-            low = st.slider(f"Minimum {rule.column}", 0.0, 1.0, float(rule.min or 0.0), 0.01, key=key)
-            rules.append({"threshold": {"column": rule.column, "min": low,
-                                        **({"max": rule.max} if rule.max is not None else {})}})
+            body = {"column": rule.column}
+            values = pd.to_numeric(signals[rule.column], errors="coerce") if rule.column in signals else pd.Series()
+            # Scores live in 0..1; counts and flags (field_error_count, price_outlier) may go higher.
+            top = max(1.0, float(values.max()) if values.notna().any() else 1.0,
+                      *(b for b in (rule.min, rule.max) if b is not None))
+            step = 0.01 if top <= 1.0 else 1.0
+            for bound in ("min", "max"):
+                if getattr(rule, bound) is not None:
+                    body[bound] = st.slider(f"{'Minimum' if bound == 'min' else 'Maximum'} {rule.column}", 0.0, top,
+                                            float(getattr(rule, bound)), step, key=f"{key}_{bound}")
+            rules.append({"threshold": body})
             if rule.column in signals:
-                histograms.append((rule.column, low, rule.max))
+                histograms.append((rule.column, body.get("min"), body.get("max")))
         elif rule.kind == "languages":
             allowed = st.multiselect("Allowed languages (empty: any)", languages,
                                      default=[x for x in (rule.allowed or ()) if x in languages], key=key)
@@ -71,11 +79,15 @@ for position, rule in enumerate(base.rules):
                                    key=key + "_conf")
             rules.append({"languages": {"allowed": allowed or "any", "min_confidence": confidence}})
         elif rule.kind == "values":
-            options = sorted(set(signals[rule.column].dropna().astype(str)) | set(rule.exclude)) \
-                if rule.column in signals else list(rule.exclude)
-            excluded = st.multiselect(f"Drop items whose {rule.column} is", options, default=list(rule.exclude),
-                                      key=key)
-            rules.append({"values": {"column": rule.column, "exclude": excluded}})
+            chosen = list(rule.allowed) if rule.allowed is not None else list(rule.exclude)
+            options = sorted(set(signals[rule.column].dropna().astype(str)) | set(chosen)) \
+                if rule.column in signals else chosen
+            if rule.allowed is not None:
+                allowed = st.multiselect(f"Keep only items whose {rule.column} is", options, default=chosen, key=key)
+                rules.append({"values": {"column": rule.column, "allow": allowed}})
+            else:
+                excluded = st.multiselect(f"Drop items whose {rule.column} is", options, default=chosen, key=key)
+                rules.append({"values": {"column": rule.column, "exclude": excluded}})
         elif rule.kind == "pii":
             policy = st.selectbox("Personal data", PII_POLICIES, index=PII_POLICIES.index(rule.policy), key=key)
             rules.append({"pii": policy})

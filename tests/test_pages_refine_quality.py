@@ -51,3 +51,20 @@ def test_quality_page_shows_a_run_its_clusters_drops_and_comparison(workbench):
     if len(list_runs()) > 1:
         at.selectbox(key="q_compare").select_index(0).run()
         assert_no_exception(at)
+
+
+def test_untouched_refine_page_keeps_the_default_recipe(workbench):
+    """Every rule kind is drawn with its own bounds, so opening the page changes nothing."""
+    from core.refine.service import recipe_for
+
+    name = "refine-listing-ds"
+    ingest_texts(name, ['{"title": "Chair", "price": 12, "currency": "EUR", "location": "Lyon"}'] * 1
+                 + [article_text(i) for i in range(3)], app="marketplace")
+    dataset_signals(name)
+    st.cache_data.clear()
+    at = page_app("refine.py", role="supplier")
+    at.selectbox(key="ref_dataset").select(name).run()
+    assert_no_exception(at)
+    expected = recipe_for("marketplace").hash
+    assert any(expected in c.value for c in at.caption), [c.value for c in at.caption]
+    assert [s.label for s in at.slider if s.label.startswith("Maximum")]  # max-only rules get a max slider
