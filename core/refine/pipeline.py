@@ -9,6 +9,7 @@ all items and take the weighted quality with the caller's weights.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -113,18 +114,48 @@ def compute_signals(
     started = time.perf_counter()
     items = normalize_items(items)
     n = len(items)
-    ids, hashes = items["id"].to_numpy(dtype=object), content_hashes(items)
-    families = registry.ordered(params.families)
-    report(0.02, f"Looking up cached signals for {n:,} items")
-    cached, needed = {}, {}
-    for family in families:
-        found, frame = (
-            cache.lookup(family.cache_key(params), ids, hashes, family.columns)
-            if cache is not None
-            else (np.zeros(n, dtype=bool), pd.DataFrame(columns=list(family.columns)))
-        )
-        cached[family.name] = (found, frame)
-        needed[family.name] = ~found
+    # Topics read only the texts, so with worker processes they are clustered in this process while the
+    # workers compute the batches, instead of afterwards on one core while the other waits.
+    topics_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="topics")
+    topics = topics_thread.submit(_topics, items, params) if executor.workers > 1 else None
+    try:
+        ids, hashes = items["id"].to_numpy(dtype=object), content_hashes(items)
+        families = registry.ordered(params.families)
+        report(0.02, f"Looking up cached signals for {n:,} items")
+        cached, needed = {}, {}
+        for family in families:
+            found, frame = (
+                cache.lookup(family.cache_key(params), ids, hashes, family.columns)
+                if cache is not None
+                else (np.zeros(n, dtype=bool), pd.DataFrame(columns=list(family.columns)))
+            )
+            cached[family.name] = (found, frame)
+            needed[family.name] = ~found
+        signals = _batch_signals(items, ids, hashes, families, cached, needed, params, registry, executor,
+                                 report, cache)
+        report(0.92, "Clustering duplicates and topics")
+        signals = _cross_batch(items, signals, params, topics)
+    finally:
+        topics_thread.shutdown(wait=True, cancel_futures=True)
+    report(1.0, f"Signals for {n:,} items in {time.perf_counter() - started:.1f} s")
+    return signals
+
+
+def _batch_signals(
+    items: pd.DataFrame,
+    ids: np.ndarray,
+    hashes: np.ndarray,
+    families: list[SignalFamily],
+    cached: dict[str, tuple[np.ndarray, pd.DataFrame]],
+    needed: dict[str, np.ndarray],
+    params: SignalParams,
+    registry: SignalRegistry,
+    executor: Executor,
+    report: Progress,
+    cache: SignalCache | None,
+) -> pd.DataFrame:
+    """Every family's columns for every item: cached rows as they are, the rest computed in batches."""
+    n = len(items)
     todo = np.flatnonzero(np.logical_or.reduce([needed[f.name] for f in families])) if families else []
     batches = [todo[i : i + params.batch_size] for i in range(0, len(todo), params.batch_size)]
     tasks = (
@@ -155,9 +186,6 @@ def compute_signals(
     for name in signals.columns:
         if isinstance(signals[name].dtype, pd.StringDtype):
             signals[name] = signals[name].astype(object)
-    report(0.92, "Clustering duplicates and topics")
-    signals = _cross_batch(items, signals, params)
-    report(1.0, f"Signals for {n:,} items in {time.perf_counter() - started:.1f} s")
     return signals
 
 
@@ -191,10 +219,17 @@ def _store(
     cache.prune(family.name, family.cache_key(params))
 
 
-def _cross_batch(items: pd.DataFrame, signals: pd.DataFrame, params: SignalParams) -> pd.DataFrame:
+def _topics(items: pd.DataFrame, params: SignalParams) -> pd.DataFrame | None:
+    return topic_columns(text_or_title(items), params) if params.topics and len(items) else None
+
+
+def _cross_batch(
+    items: pd.DataFrame, signals: pd.DataFrame, params: SignalParams, topics: Future | None
+) -> pd.DataFrame:
     signals = pd.concat([signals, duplicate_clusters(items, signals, params)], axis=1)
-    if params.topics and len(items):
-        signals = pd.concat([signals, topic_columns(text_or_title(items), params)], axis=1)
+    topic_frame = topics.result() if topics is not None else _topics(items, params)
+    if topic_frame is not None:
+        signals = pd.concat([signals, topic_frame], axis=1)
     if "completeness" in signals:
         signals["quality"] = quality_score(signals, params.quality_weights)
     signals.insert(1, "data_type", items["data_type"].to_numpy(dtype=object))

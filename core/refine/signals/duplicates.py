@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_SHINGLE_SIZE",
     "DEFAULT_THRESHOLD",
     "clusters_from_pairs",
+    "exact_hash_of_tokens",
     "exact_hashes",
     "listing_relist_clusters",
     "minhash_signatures",
@@ -63,8 +64,13 @@ def normalized_content(text: str) -> bytes:
 def exact_hashes(texts: pd.Series) -> pd.Series:
     """xxh3-128 hex digest of each text's normalized content, so case, punctuation and whitespace variants
     of one text share a hash. Same index as ``texts``."""
-    digests = [xxhash.xxh3_128_hexdigest(normalized_content(_as_text(text))) for text in texts]
+    digests = [exact_hash_of_tokens(tokenize(_as_text(text))) for text in texts]
     return pd.Series(digests, index=texts.index, dtype=object, name="exact_hash")
+
+
+def exact_hash_of_tokens(tokens: list[bytes]) -> str:
+    """The exact hash of a text from its ``tokenize`` tokens (so one tokenization serves MinHash too)."""
+    return xxhash.xxh3_128_hexdigest(b" ".join(tokens))
 
 
 def clusters_from_pairs(ids: Sequence[str], pairs: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from core.refine.signals import (
     quality,
     relevance,
     scoring,
+    separators,
     stopwords,
     validity,
 )
@@ -84,20 +85,24 @@ def _content_type(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFr
     return content_type.content_type_signals(items)
 
 
-def _exact_hash(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
-    return duplicates.exact_hashes(item_texts(items)).to_frame("exact_hash")
-
-
-def _minhash(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
-    signatures = minhash.minhash_signatures(
-        item_texts(items).tolist(),
+def _duplicates(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    """Exact hash and MinHash signature from one tokenization of each text (tokenizing is most of the cost)."""
+    token_lists = [minhash.tokenize(text) for text in item_texts(items)]
+    signatures = minhash.signatures_of_tokens(
+        token_lists,
         num_perm=params.minhash_num_perm,
         shingle_size=params.minhash_shingle_size,
         seed=params.minhash_seed,
     )
     # One bytes value per row: compact in Parquet and turned back into a matrix with one frombuffer.
     rows = np.ascontiguousarray(signatures, dtype=minhash.SIGNATURE_DTYPE)
-    return pd.DataFrame({MINHASH_COLUMN: [row.tobytes() for row in rows]}, index=items.index)
+    return pd.DataFrame(
+        {
+            "exact_hash": [duplicates.exact_hash_of_tokens(tokens) for tokens in token_lists],
+            MINHASH_COLUMN: [row.tobytes() for row in rows],
+        },
+        index=items.index,
+    )
 
 
 def signature_matrix(values: pd.Series, num_perm: int) -> np.ndarray:
@@ -122,12 +127,11 @@ def default_registry() -> SignalRegistry:
             SignalFamily(
                 "content_type", source_version(content_type), _content_type, ("content_type", "modality")
             ),
-            SignalFamily("exact_hash", source_version(duplicates, minhash), _exact_hash, ("exact_hash",)),
             SignalFamily(
-                "minhash",
-                source_version(minhash),
-                _minhash,
-                (MINHASH_COLUMN,),
+                "duplicates",
+                source_version(duplicates, minhash, separators),
+                _duplicates,
+                ("exact_hash", MINHASH_COLUMN),
                 param_fields=("minhash_num_perm", "minhash_shingle_size", "minhash_seed"),
             ),
             SignalFamily("pii", source_version(pii, pii_checks, pii_patterns), _pii, pii.PII_SIGNAL_COLUMNS),

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import xxhash
 
+from core.refine.signals.separators import SeparatorTable
+
 # Signatures are uint32: 32-bit minima keep the Jaccard estimate exact enough (collisions ~2^-32) at half
 # the memory of uint64, which matters for the one cross-batch LSH pass over every document.
 SIGNATURE_DTYPE = np.uint32
@@ -22,23 +24,17 @@ SIGNATURE_DTYPE = np.uint32
 # of each other (identical empties are already caught by the exact hash).
 EMPTY_SIGNATURE_VALUE = np.iinfo(SIGNATURE_DTYPE).max
 
-# Tokenizing is the costliest Python step, so it is done with C-level str/bytes methods instead of a Unicode
-# regex (3x slower): non-ASCII punctuation and spaces become " ", characters of scripts written without spaces
-# between words become tokens of their own (shingles turn into character n-grams there), ASCII punctuation is
-# dropped by a 256-byte table, and bytes.split() cuts the tokens. The Basic Multilingual Plane covers the
-# scripts and punctuation that matter here and keeps the table small.
+# Tokenizing is the costliest Python step, so it is done with C-level str/bytes methods and numpy instead of a
+# Unicode regex (3x slower): non-ASCII punctuation and spaces become " ", characters of scripts written without
+# spaces between words become tokens of their own (shingles turn into character n-grams there), ASCII
+# punctuation is dropped by a 256-byte table, and bytes.split() cuts the tokens. The Basic Multilingual Plane
+# covers the scripts and punctuation that matter here and keeps the table small.
 _UNSPACED_SCRIPT_RANGES = ((0x0E00, 0x0E7F), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
                            (0xF900, 0xFAFF))
-
-
-def _build_unicode_separator_table() -> dict[int, str]:
-    table = {code: " " for code in range(128, 0x10000) if unicodedata.category(chr(code))[0] in "PZ"}
-    for low, high in _UNSPACED_SCRIPT_RANGES:
-        table.update({code: f" {chr(code)} " for code in range(low, high + 1)})
-    return table
-
-
-_UNICODE_SEPARATORS = _build_unicode_separator_table()
+_UNICODE_SEPARATORS = SeparatorTable(
+    spaces=(code for code in range(128, 0x10000) if unicodedata.category(chr(code))[0] in "PZ"),
+    isolated=(code for low, high in _UNSPACED_SCRIPT_RANGES for code in range(low, high + 1)),
+)
 _ASCII_PUNCTUATION_TO_SPACE = bytes(32 if chr(code) in string.punctuation else code for code in range(256))
 # Bounds the (num_perm x rows) uint64 scratch matrix to 4 MB (fits in cache) whatever the document size.
 _MAX_MATRIX_ELEMENTS = 1 << 19
@@ -49,7 +45,7 @@ def tokenize(text: str) -> list[bytes]:
     """Casefolded UTF-8 word tokens (single characters for unspaced scripts); punctuation is dropped."""
     folded = text.casefold()
     if not folded.isascii():
-        folded = folded.translate(_UNICODE_SEPARATORS)
+        folded = _UNICODE_SEPARATORS.apply(folded)
     return folded.encode("utf-8", "surrogatepass").translate(_ASCII_PUNCTUATION_TO_SPACE).split()
 
 
@@ -63,8 +59,8 @@ def _mix64(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _shingle_hashes(texts: Sequence[str], shingle_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """32-bit hashes of the distinct word shingles of every text, with the owning document of each.
+def _shingle_hashes(token_lists: Sequence[list[bytes]], shingle_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of the distinct word shingles of every token list, with the owning document of each.
 
     Each document's token hashes are followed by ``shingle_size - 1`` padding tokens so a shingle can be
     computed at every position of the flat array at once; only starts inside the document are kept, and a
@@ -72,9 +68,8 @@ def _shingle_hashes(texts: Sequence[str], shingle_size: int) -> tuple[np.ndarray
     """
     padding = [b""] * (shingle_size - 1)
     flat_tokens: list[bytes] = []
-    token_counts = np.zeros(len(texts), dtype=np.int64)
-    for position, text in enumerate(texts):
-        tokens = tokenize(text)
+    token_counts = np.zeros(len(token_lists), dtype=np.int64)
+    for position, tokens in enumerate(token_lists):
         token_counts[position] = len(tokens)
         flat_tokens.extend(tokens)
         flat_tokens.extend(padding)
@@ -91,7 +86,7 @@ def _shingle_hashes(texts: Sequence[str], shingle_size: int) -> tuple[np.ndarray
 
     doc_starts = np.concatenate(([0], np.cumsum(token_counts + shingle_size - 1)[:-1]))
     shingles_per_doc = np.where(token_counts > 0, np.maximum(token_counts - shingle_size + 1, 1), 0)
-    owner = np.repeat(np.arange(len(texts), dtype=_UINT64), shingles_per_doc)
+    owner = np.repeat(np.arange(len(token_lists), dtype=_UINT64), shingles_per_doc)
     within_doc = np.arange(owner.size) - np.repeat(np.cumsum(shingles_per_doc) - shingles_per_doc,
                                                    shingles_per_doc)
     picked = shingles[np.repeat(doc_starts, shingles_per_doc) + within_doc]
@@ -113,22 +108,28 @@ def _stable_constants(label: str, count: int, seed: int = 0) -> np.ndarray:
 
 def minhash_signatures(texts: Sequence[str], num_perm: int = 128, shingle_size: int = 5,
                        seed: int = 1) -> np.ndarray:
-    """MinHash signature per text, shape ``(len(texts), num_perm)``, dtype uint32.
+    """MinHash signature per text, shape ``(len(texts), num_perm)``, dtype uint32 (see signatures_of_tokens)."""
+    return signatures_of_tokens([tokenize(text if isinstance(text, str) else "") for text in texts],
+                                num_perm=num_perm, shingle_size=shingle_size, seed=seed)
+
+
+def signatures_of_tokens(token_lists: Sequence[list[bytes]], num_perm: int = 128, shingle_size: int = 5,
+                         seed: int = 1) -> np.ndarray:
+    """MinHash signature per list of ``tokenize`` tokens, shape ``(len(token_lists), num_perm)``, dtype uint32.
 
     Permutation ``i`` maps a 32-bit shingle hash ``x`` to ``(a_i * x + b_i) mod 2**64 >> 32`` - the
     multiply-add-shift universal family, which needs no division (unlike ``mod p``) and stays exact in
-    uint64 arithmetic. Same texts, ``num_perm``, ``shingle_size`` and ``seed`` give the same signatures in any
+    uint64 arithmetic. Same tokens, ``num_perm``, ``shingle_size`` and ``seed`` give the same signatures in any
     process, so batches computed on different workers can be compared.
     """
     if num_perm < 1:
         raise ValueError(f"num_perm must be >= 1, got {num_perm}")
     if shingle_size < 1:
         raise ValueError(f"shingle_size must be >= 1, got {shingle_size}")
-    texts = [text if isinstance(text, str) else "" for text in texts]
-    signatures = np.full((len(texts), num_perm), EMPTY_SIGNATURE_VALUE, dtype=SIGNATURE_DTYPE)
-    if not texts:
+    signatures = np.full((len(token_lists), num_perm), EMPTY_SIGNATURE_VALUE, dtype=SIGNATURE_DTYPE)
+    if not token_lists:
         return signatures
-    shingles, owners = _shingle_hashes(texts, shingle_size)
+    shingles, owners = _shingle_hashes(token_lists, shingle_size)
     multipliers = _stable_constants("multiplier", num_perm, seed) | _UINT64(1)
     increments = _stable_constants("increment", num_perm, seed)
     rows_per_chunk = max(1, _MAX_MATRIX_ELEMENTS // num_perm)
