@@ -120,6 +120,20 @@ def test_measures_do_not_depend_on_the_batch():
     pd.testing.assert_frame_equal(together, alone)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["\u00a0edge spaces\u2003", "\x1cfile separators\x1f split words", "\u3000ideographic\u3000space\u3000"],
+)
+def test_words_are_split_on_every_python_whitespace_character(text):
+    # Arrow tokenizes the batch; its whitespace must be str.split()'s, also at the edges of a text.
+    assert clarity_measures([text])["word_count"].iloc[0] == len(text.split())
+
+
+def test_a_lone_surrogate_from_a_broken_scrape_is_measured_not_fatal():
+    measures = clarity_measures(["broken \ud800 text with four words", "fine text"])
+    assert measures["word_count"].tolist() == [6, 2]
+
+
 def test_completeness_counts_required_fields_per_data_type_and_app():
     items = items_frame(
         [
