@@ -43,6 +43,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 _BULLETS = frozenset("•‣⁃◦▪▫●○■□-*–—·►▶✓✔➤")
 _TERMINAL_PUNCTUATION = frozenset(".!?\"'”’»)。！？…:;")
 _GRAM_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_DOCUMENT_SHIFT = np.uint64(48)
+_STRADDLING_BITS = np.uint64(0xFFFF) << _DOCUMENT_SHIFT  # above MAX_DOCS_PER_CALL, so never a document
 
 LINE_COUNT_COLUMNS = tuple(
     """
@@ -169,54 +171,51 @@ def _word_statistics(lowered: list[str], flag_words: frozenset[str]) -> dict[str
         prefix_codes, prefix_doc, prefix_chars = codes, doc, token_chars
     prefix_codes = prefix_codes.astype(np.uint64)
     prefix_total_chars = np.bincount(prefix_doc, weights=prefix_chars, minlength=n_docs)
-    gram_key, gram_chars = prefix_codes, prefix_chars
+    # Each gram is packed into one uint64 - 16 bits document, 40 bits gram hash, 8 bits gram length - so one
+    # in-place sort per n groups the equal grams of a document together. The document bits are shifted once.
+    document_bits = prefix_doc.astype(np.uint64) << _DOCUMENT_SHIFT
+    token_chars_u64 = prefix_chars.astype(np.uint64)
+    gram_key, gram_chars = prefix_codes, token_chars_u64
     for n in (2, 3, 4):
         gram_key = gram_key[:-1] * _GRAM_MULTIPLIER + prefix_codes[n - 1 :]
-        gram_chars = gram_chars[:-1] + prefix_chars[n - 1 :]
-        gram_doc = prefix_doc[: len(gram_key)]
-        whole = gram_doc == prefix_doc[n - 1 :]  # grams that do not straddle two documents
-        covered = _top_repeated_gram_chars(gram_doc[whole], gram_key[whole], gram_chars[whole], n_docs)
+        gram_chars = gram_chars[:-1] + token_chars_u64[n - 1 :]
+        packed = document_bits[: len(gram_key)] | ((gram_key >> np.uint64(24)) << np.uint64(8))
+        packed |= np.minimum(gram_chars, np.uint64(255))
+        # A gram that straddles two documents gets a value of its own (a document number no batch reaches,
+        # plus its position), so it can never repeat.
+        straddling = np.flatnonzero(prefix_doc[: len(gram_key)] != prefix_doc[n - 1 :])
+        packed[straddling] = _STRADDLING_BITS | straddling.astype(np.uint64)
+        covered = _top_repeated_gram_chars(packed, n_docs)
         stats[f"top_{n}gram_char_frac"] = safe_ratio(covered, prefix_total_chars)
     return stats
 
 
 def _most_repeated(doc: np.ndarray, code: np.ndarray, n_docs: int) -> np.ndarray:
     """Per document, how often its most frequent code occurs (0 when nothing repeats)."""
-    packed = (doc.astype(np.uint64) << np.uint64(48)) | (code & np.uint64((1 << 48) - 1))
+    packed = (doc.astype(np.uint64) << _DOCUMENT_SHIFT) | (code & np.uint64((1 << 48) - 1))
     packed.sort()
     top = np.zeros(n_docs)
     if packed.size:
         starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
         counts = np.diff(np.append(starts, packed.size))
         repeated = counts > 1
-        np.maximum.at(top, (packed[starts][repeated] >> np.uint64(48)).astype(np.int64), counts[repeated])
+        np.maximum.at(top, (packed[starts][repeated] >> _DOCUMENT_SHIFT).astype(np.int64), counts[repeated])
     return top
 
 
-def _top_repeated_gram_chars(
-    gram_doc: np.ndarray, gram_key: np.ndarray, gram_chars: np.ndarray, n_docs: int
-) -> np.ndarray:
-    """Per document, the characters covered by its most repeated n-gram (0 when nothing repeats).
-
-    Document, gram hash and gram length are packed into one uint64 so a single in-place sort groups
-    equal grams of a document together (16 bits document, 40 bits hash, 8 bits length)."""
-    packed = (
-        (gram_doc.astype(np.uint64) << np.uint64(48))
-        | ((gram_key >> np.uint64(24)) << np.uint64(8))
-        | np.minimum(gram_chars, 255).astype(np.uint64)
-    )
+def _top_repeated_gram_chars(packed: np.ndarray, n_docs: int) -> np.ndarray:
+    """Per document, the characters covered by its most repeated n-gram (0 when nothing repeats), from the
+    packed grams (sorted here, in place)."""
     packed.sort()
     covered = np.zeros(n_docs)
     if packed.size == 0:
         return covered
     starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
     counts = np.diff(np.append(starts, packed.size))
-    run_values = packed[starts]
     repeated = counts > 1
+    run_values = packed[starts[repeated]]
     chars = (run_values & np.uint64(255)).astype(np.int64)
-    np.maximum.at(
-        covered, (run_values[repeated] >> np.uint64(48)).astype(np.int64), counts[repeated] * chars[repeated]
-    )
+    np.maximum.at(covered, (run_values >> _DOCUMENT_SHIFT).astype(np.int64), counts[repeated] * chars)
     return covered
 
 
