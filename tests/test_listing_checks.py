@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.refine.signals.listing_checks import listing_signals, robust_log_z
+from core.sources.standardize import normalize_currency, parse_price
 
 NOW = pd.Timestamp("2025-06-01T12:00:00Z")
 COLUMNS = ["listing_missing_fields", "listing_field_errors", "price_per_unit", "price_outlier_score",
@@ -195,3 +196,26 @@ def test_robust_z_matches_the_textbook_formula():
     np.testing.assert_allclose(z, 0.6745 * (logged - median) / mad)
     missing = robust_log_z(pd.Series([-1.0, np.nan, 0.0]), pd.Series(["a"] * 3), pd.Series([""] * 3))
     assert np.isnan(missing).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1.299,00 €", (1299.0, "EUR")),
+        ("kr 100", (100.0, "SEK")),
+        ("12 zł", (12.0, "PLN")),
+        ({"amount": "12", "currency": "eur"}, (12.0, "EUR")),
+        (0, (0.0, None)),  # kept at ingest, so the listing checks can report a placeholder price
+        ("-5", (-5.0, None)),
+        (float("inf"), (None, None)),
+        ("call for price", (None, None)),
+    ],
+)
+def test_ingest_price_parsing_keeps_placeholders_and_normalises_currency(value, expected):
+    assert parse_price(value) == expected
+
+
+def test_unknown_three_letter_currency_is_kept_for_the_checks_to_flag():
+    assert normalize_currency("xyz") == "XYZ"
+    assert normalize_currency("€") == "EUR"
+    assert normalize_currency("euros") is None

@@ -75,12 +75,13 @@ def normalise_currency(value, url: str | None = None) -> str | None:
     return None
 
 
-def parse_price(value) -> tuple[float | None, str | None]:
+def parse_price(value, *, placeholders_are_missing: bool = True) -> tuple[float | None, str | None]:
     """(amount, currency text) from a number or a display string ("1.299,00 €", "$1,299", "from 12.50").
 
     Machine-readable numbers ("1299.00") are read as plain decimals; anything else goes through
-    price-parser, which resolves thousands and decimal separators from their positions.
-    Zero and negative amounts are treated as missing: shops use them as placeholders.
+    price-parser, which resolves thousands and decimal separators from their positions. NaN and infinite
+    amounts are missing. Zero and negative amounts are missing too (shops use them as placeholders) unless
+    `placeholders_are_missing` is False: ingest keeps them so the listing checks can report them.
     """
     if value is None or isinstance(value, bool):
         return None, None
@@ -96,7 +97,7 @@ def parse_price(value) -> tuple[float | None, str | None]:
             parsed = Price.fromstring(text)
             amount, currency = parsed.amount, parsed.currency
     try:
-        if amount is None or amount <= 0 or not amount.is_finite():
+        if amount is None or not amount.is_finite() or (placeholders_are_missing and amount <= 0):
             return None, currency
     except InvalidOperation:
         return None, currency

@@ -11,37 +11,35 @@ import json
 import re
 from typing import Any
 
-from price_parser import Price
+from core.sources import listing_values
 
 LISTING_APPS = {"marketplace", "property"}
 TEXT_KEYS = ("text", "body", "content", "article", "articleBody", "description", "summary")
 TITLE_KEYS = ("title", "name", "headline", "subject")
 LISTING_KEYS = ("price", "currency", "sku", "availability", "brand", "gtin", "mpn", "location", "category",
                 "seller", "posted_date", "images", "description", "beds", "baths", "area_m2", "attributes")
-CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF", "kr": "SEK"}
 _CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
 
 
 def parse_price(value: Any) -> tuple[float | None, str | None]:
-    """A price as (amount, currency) from numbers or strings like '1.299,00 €' or 'USD 12'."""
-    if value is None or isinstance(value, bool):
-        return None, None
-    if isinstance(value, (int, float)):
-        return (float(value), None) if value == value else (None, None)  # NaN is no price
+    """A price as (amount, ISO currency) from numbers, strings like '1.299,00 €' or 'USD 12', or a dict with
+    amount and currency. Zero and negative amounts are kept: the listing checks flag them as field errors."""
     if isinstance(value, dict):
         amount, _ = parse_price(value.get("amount") or value.get("price") or value.get("value"))
         return amount, normalize_currency(value.get("currency"))
-    parsed = Price.fromstring(str(value))
-    amount = float(parsed.amount) if parsed.amount is not None else None
-    return amount, normalize_currency(parsed.currency)
+    amount, currency = listing_values.parse_price(value, placeholders_are_missing=False)
+    return amount, normalize_currency(currency)
 
 
 def normalize_currency(value: Any) -> str | None:
+    """ISO 4217 code for a code or symbol; an unknown three-letter code is kept, upper-cased, so the listing
+    checks can report it rather than it silently disappearing."""
     if not value or not isinstance(value, str):
         return None
+    known = listing_values.normalise_currency(value)
+    if known:
+        return known
     value = value.strip()
-    if value in CURRENCY_SYMBOLS:
-        return CURRENCY_SYMBOLS[value]
     return value.upper() if _CURRENCY_CODE.match(value) else None
 
 
