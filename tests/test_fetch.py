@@ -10,7 +10,7 @@ import pytest
 
 from core.sources import netguard
 from core.sources.demo_web import DemoSites
-from core.sources.fetch import FetchPolicy, PoliteFetcher, fetch
+from core.sources.fetch import FetchPolicy, PageFetchError, PoliteFetcher, fetch, fetch_page_html
 from core.sources.netguard import URLRefused, check_peer, check_url, parse_ip_literal
 from core.sources.politeness import ConditionalCache, backoff_delay, parse_retry_after
 from core.sources.robots import rules_from_response
@@ -319,3 +319,16 @@ def test_retry_after_parsing():
 def test_policy_rejects_nonsense_values_naming_each():
     with pytest.raises(ValueError, match="timeout_s.*retries|retries.*timeout_s"):
         FetchPolicy(timeout_s=0, retries=-1)
+
+
+# -- one page for the CLI and the recipe tester -------------------------------------------------------
+def test_fetch_page_html_returns_decoded_html_and_the_final_url(sites):
+    html, final_url = fetch_page_html(f"{sites.news_url}/", allow_private_hosts=True)
+    assert "<html" in html.lower() and final_url.startswith(sites.news_url)
+
+
+def test_fetch_page_html_says_why_a_page_cannot_be_had(sites):
+    with pytest.raises(PageFetchError, match="HTTP 404"):
+        fetch_page_html(f"{sites.news_url}/no-such-page-{unique('missing')}", allow_private_hosts=True)
+    with pytest.raises(PageFetchError, match="loopback"):
+        fetch_page_html(f"{sites.news_url}/")  # private addresses stay refused unless allowed

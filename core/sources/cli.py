@@ -110,15 +110,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 def _read_input(source: str, allow_private: bool) -> tuple[str, str | None]:
     if source.startswith(("http://", "https://")):
-        from core.sources.fetch import FetchPolicy, PoliteFetcher
-        from core.sources.html_text import decode_html
+        from core.sources.fetch import fetch_page_html
 
-        policy = FetchPolicy(allow_private_hosts=allow_private, per_host_delay_s=0)
-        with PoliteFetcher(policy) as fetcher:
-            result = fetcher.fetch(source)
-        if result.error or result.status >= 400:
-            raise ValueError(f"fetch failed: {result.error or result.status}")
-        return decode_html(result.body, result.content_type), result.final_url
+        return fetch_page_html(source, allow_private_hosts=allow_private)
     from core.sources.html_text import read_html_file
 
     return read_html_file(source), None

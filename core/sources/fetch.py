@@ -17,6 +17,7 @@ import requests
 import urllib3
 
 from core.sources.fetch_policy import REDIRECT_STATUSES, RETRYABLE_STATUSES, FetchPolicy, FetchResult
+from core.sources.html_text import decode_html
 from core.sources.netguard import GuardedAdapter, URLRefused, check_url
 from core.sources.politeness import (
     ConditionalCache,
@@ -248,6 +249,22 @@ class PoliteFetcher:
 def _short(error: Exception) -> str:
     text = str(error)
     return text if len(text) < 200 else text[:200] + "..."
+
+
+class PageFetchError(ValueError):
+    """One page could not be fetched; the message says why in words a user can act on."""
+
+
+def fetch_page_html(url: str, *, allow_private_hosts: bool = False, retries: int | None = None) -> tuple[str, str]:
+    """(decoded HTML, final URL) of one page, fetched politely (robots.txt, size and time limits) without a
+    per-host delay; raises PageFetchError when the page cannot be had."""
+    overrides = {} if retries is None else {"retries": retries}
+    result = fetch(url, FetchPolicy(allow_private_hosts=allow_private_hosts, per_host_delay_s=0, **overrides))
+    if result.error:
+        raise PageFetchError(result.error)
+    if result.status >= 400:
+        raise PageFetchError(f"The page answered HTTP {result.status}.")
+    return decode_html(result.body, result.content_type), result.final_url
 
 
 def fetch(url: str, policy: FetchPolicy | None = None) -> FetchResult:

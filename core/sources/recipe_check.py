@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from core.sources.extract_listing import test_recipe
-from core.sources.html_text import decode_html
 
 
 def parse_recipe_lines(text: str) -> dict:
@@ -26,14 +25,11 @@ def parse_recipe_lines(text: str) -> dict:
 
 def check_recipe_on_url(url: str, recipe: dict, allow_private_hosts: bool = False) -> dict:
     """Fetch one page politely and report what each selector extracted and which found nothing."""
-    from core.sources.fetch import FetchPolicy, PoliteFetcher
+    from core.sources.fetch import PageFetchError, fetch_page_html
 
-    policy = FetchPolicy(allow_private_hosts=allow_private_hosts, per_host_delay_s=0, retries=1)
-    with PoliteFetcher(policy) as fetcher:
-        result = fetcher.fetch(url)
-    if result.error:
-        return {"ok": False, "error": result.error}
-    if result.status >= 400:
-        return {"ok": False, "error": f"The page answered HTTP {result.status}."}
-    outcome = test_recipe(decode_html(result.body, result.content_type), result.final_url, recipe)
-    return {"ok": True, "status": result.status, **outcome}
+    try:
+        html, final_url = fetch_page_html(url, allow_private_hosts=allow_private_hosts, retries=1)
+    except PageFetchError as exc:
+        return {"ok": False, "error": str(exc)}
+    outcome = test_recipe(html, final_url, recipe)
+    return {"ok": True, **outcome}
