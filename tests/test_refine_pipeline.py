@@ -133,6 +133,17 @@ def test_cache_skips_unchanged_items_and_recomputes_changed_ones(tmp_path):
     assert len(list((tmp_path / "cache").glob("quality-v*.parquet"))) == 1  # the old version was pruned
 
 
+def test_cache_files_of_retired_families_are_deleted(tmp_path):
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    for stale in ("exact_hash-v1234abcd.parquet", "minhash-v1234abcd-0123456789.parquet"):
+        (cache_dir / stale).write_bytes(b"left by an older version")
+    compute_signals(crafted_items(), SignalParams(topics=False), cache=SignalCache(cache_dir))
+    names = sorted(path.name.split("-v")[0] for path in cache_dir.glob("*.parquet"))
+    assert "exact_hash" not in names and "minhash" not in names
+    assert "duplicates" in names  # their successor, which computes both columns
+
+
 def test_a_failing_row_costs_only_that_row():
     def fragile(items, params, upstream):
         if items["text"].str.contains("jane.doe").any():

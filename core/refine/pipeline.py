@@ -20,7 +20,7 @@ from core.refine.cache import SignalCache, content_hashes
 from core.refine.crossbatch import duplicate_clusters, topic_columns
 from core.refine.executor import Executor, InProcessExecutor
 from core.refine.signals.base import SIGNAL_ERRORS, SignalFamily, SignalParams, SignalRegistry
-from core.refine.signals.families import MINHASH_COLUMN, default_registry, text_or_title
+from core.refine.signals.families import MINHASH_COLUMN, RETIRED_FAMILIES, default_registry, text_or_title
 from core.refine.signals.quality import quality_score
 
 Progress = Callable[[float, str], None]
@@ -180,6 +180,9 @@ def _batch_signals(
         signals = pd.concat([signals, column_frame], axis=1)
         if cache is not None and computed[family.name]:
             _store(cache, family, params, ids, hashes, column_frame, needed[family.name], errors)
+    if cache is not None:
+        for retired in RETIRED_FAMILIES:
+            cache.prune(retired, current_key="")  # no current version: every file of it goes
     signals[SIGNAL_ERRORS] = errors.to_numpy()
     # Cached columns come back from Parquet as pandas strings, fresh ones are often Python objects; one
     # representation keeps outputs byte-identical whichever way a value arrived.
