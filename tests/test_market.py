@@ -23,7 +23,7 @@ from sqlmodel import select
 from core.auth import PermissionDenied, Principal
 from core.config import reset_settings_cache
 from core.market import tokens
-from core.market.checkout import CheckoutError, purchases, revoke_sale, start_purchase
+from core.market.checkout import CheckoutError, purchases, recent_sales, revoke_sale, start_purchase
 from core.market.downloads import DownloadError, package_archive, verify_downloaded_archive
 from core.market.listings import ListingError, create_listing, listing_detail, relist, search_listings, unlist
 from core.market.reviews import MAX_REVIEW_CHARS, ReviewError, add_review, listing_ratings
@@ -242,9 +242,47 @@ def test_refund_lets_the_buyer_buy_again(market):
     first = start_purchase(buyer, listing_id)
     with pytest.raises(PermissionDenied):
         revoke_sale(buyer, first["sale_id"])
-    assert revoke_sale(market["admin"], first["sale_id"], reason="test refund")["status"] == "refunded"
+    revoked = revoke_sale(market["admin"], first["sale_id"], reason="test refund")
+    assert (revoked["status"], revoked["refund_id"]) == ("refunded", None)  # the ledger moves no money
     second = start_purchase(buyer, listing_id)
     assert second["status"] == "paid" and second["sale_id"] != first["sale_id"]
+
+
+def test_revoke_only_paid_sales_to_a_revoked_status(market):
+    admin, buyer = market["admin"], market["buyer"]
+    sale_id = start_purchase(buyer, market["listing"]["id"])["sale_id"]
+    for status in ("paid", "pending", " Expired ", "failed", "", "x" * 21):
+        with pytest.raises(CheckoutError, match="Revoking sets a status such as refunded or chargeback"):
+            revoke_sale(admin, sale_id, status)
+    with pytest.raises(CheckoutError, match="does not exist"):
+        revoke_sale(admin, 10**9)
+    assert revoke_sale(admin, sale_id, " Chargeback ")["status"] == "chargeback"
+    with pytest.raises(CheckoutError, match=f"Sale #{sale_id} is already chargeback; nothing was changed"):
+        revoke_sale(admin, sale_id, "refunded")
+    with session_scope() as session:
+        unpaid = Sale(listing_id=market["listing"]["id"], package_id=market["listing"]["package_id"],
+                      buyer_id=buyer.id, amount_cents=500, currency="usd", provider="stripe",
+                      provider_ref=f"pending:{uuid.uuid4().hex}", status="pending")
+        session.add(unpaid)
+        session.flush()
+        unpaid_id = unpaid.id
+    with pytest.raises(CheckoutError, match=f"Sale #{unpaid_id} is pending, not paid, so there is nothing"):
+        revoke_sale(admin, unpaid_id, "refunded")
+    with session_scope() as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "sale_revoke",
+                                                       AuditEvent.target == f"sale:{sale_id}")).all()
+        assert [e.detail["status"] for e in events] == ["chargeback"]
+
+
+def test_admin_sees_recent_sales(market):
+    sale_id = start_purchase(market["buyer"], market["listing"]["id"])["sale_id"]
+    with pytest.raises(PermissionDenied, match="admin"):
+        recent_sales(market["buyer"])
+    table = recent_sales(market["admin"], limit=5)
+    assert len(table) <= 5
+    row = table.iloc[0].to_dict()
+    assert (row["sale_id"], row["listing"], row["buyer"], row["amount_cents"], row["provider"], row["status"]) == (
+        sale_id, market["listing"]["title"], market["buyer"].email, 0, "ledger", "paid")
 
 
 # ---- search ----------------------------------------------------------------------------------------------
@@ -395,11 +433,16 @@ def test_tampered_or_foreign_tokens_are_refused(market, workbench):
 def test_revoked_sale_refuses_tokens_issued_before(market):
     sale_id = start_purchase(market["buyer"], market["listing"]["id"])["sale_id"]
     token = issue_download_token(market["buyer"], sale_id)
-    revoke_sale(market["admin"], sale_id, reason="chargeback")
+    revoke_sale(market["admin"], sale_id, reason="buyer asked")
     with pytest.raises(DownloadError, match="was refunded"):
         redeem_download_token(market["buyer"], token)
     with pytest.raises(DownloadError, match="was refunded"):
         issue_download_token(market["buyer"], sale_id)
+    other = start_purchase(make_user("buyer"), market["listing"]["id"])["sale_id"]
+    other_token = issue_download_token(market["admin"], other)
+    revoke_sale(market["admin"], other, "chargeback", reason="card dispute lost")
+    with pytest.raises(DownloadError, match="was charged back"):
+        redeem_download_token(market["admin"], other_token)
 
 
 def test_missing_package_files_are_reported(market):

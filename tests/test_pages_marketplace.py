@@ -1,11 +1,15 @@
 import streamlit as st
 from apptest_helpers import assert_no_exception, button, page_app
+from fake_stripe import stripe_pointed_at_fake
 from refine_fixtures import dataset_with_run
+from test_market import make_listing, make_user
 
 from core import auth
-from core.market.checkout import paid_sale
+from core.market.checkout import fulfil_checkout_session, paid_sale, start_purchase
 from core.market.listings import create_listing
 from core.packaging.build import PackageRequest, build_package
+from core.store.models import Sale
+from core.store.sql import session_scope
 
 
 def _listed(price_cents=0):
@@ -63,3 +67,91 @@ def test_supplier_cannot_buy_and_sees_a_clear_message(workbench):
     assert_no_exception(at)
     seller_view = _open(listing, "supplier")
     assert not [b for b in seller_view.button if b.label.startswith(("Buy", "Get"))]
+
+
+# ---- admin: sales and revoking ---------------------------------------------------------------------------
+
+def _stripe_sale(fake, tmp_path, price_cents=1500) -> dict:
+    """A paid Stripe sale (through the fake) of a fresh listing."""
+    listing = make_listing(make_user("supplier"), tmp_path / "pkg", price_cents=price_cents, title="Paid news")
+    checkout = start_purchase(make_user("buyer"), listing["id"])
+    fake.mark_paid(checkout["session_id"])
+    assert fulfil_checkout_session(checkout["session_id"])["status"] == "fulfilled"
+    return _sale_row(checkout["sale_id"])
+
+
+def _sale_row(sale_id: int) -> dict:
+    with session_scope() as session:
+        return session.get(Sale, sale_id).model_dump()
+
+
+def _sales_table(at):
+    [table] = [d.value for d in at.dataframe if "provider" in d.value.columns]
+    return table.set_index("sale_id")
+
+
+def _ask_to_revoke(at, sale_id: int, status: str, reason: str):
+    at.selectbox(key="mkt_revoke_sale").set_value(sale_id)
+    at.selectbox(key="mkt_revoke_status").set_value(status)
+    at.text_input(key="mkt_revoke_reason").input(reason)
+    button(at, "Revoke sale").click().run()
+    assert_no_exception(at)
+    return button(at, f"Confirm: revoke sale #{sale_id}")
+
+
+def test_admin_refunds_a_stripe_sale_after_confirming(workbench, monkeypatch, tmp_path):
+    with stripe_pointed_at_fake(monkeypatch) as fake:
+        sale = _stripe_sale(fake, tmp_path)
+        at = page_app("marketplace.py", role="admin")
+        assert_no_exception(at)
+        row = _sales_table(at).loc[sale["id"]]
+        assert (row["listing"], row["amount"], row["provider"], row["status"]) == ("Paid news", 15.0, "stripe", "paid")
+        confirm = _ask_to_revoke(at, sale["id"], "refunded", "Buyer asked")
+        assert any("15.00 USD is refunded to the buyer through Stripe" in w.value for w in at.warning)
+        assert fake.refunds == {} and _sale_row(sale["id"])["status"] == "paid"  # nothing before the confirm
+        confirm.click().run()
+        assert_no_exception(at)
+        [refund] = fake.refunds.values()
+        assert any(f"Stripe refund {refund['id']} (succeeded, 15.00 USD)" in s.value for s in at.success)
+        assert _sale_row(sale["id"])["status"] == "refunded"
+        assert _sales_table(at).loc[sale["id"], "status"] == "refunded"
+        assert sale["id"] not in at.selectbox(key="mkt_revoke_sale").options
+        assert not [b for b in at.button if b.label.startswith("Confirm")]
+
+
+def test_admin_sees_a_stripe_failure_and_the_sale_stays_paid(workbench, monkeypatch, tmp_path):
+    with stripe_pointed_at_fake(monkeypatch) as fake:
+        sale = _stripe_sale(fake, tmp_path)
+        at = page_app("marketplace.py", role="admin")
+        confirm = _ask_to_revoke(at, sale["id"], "refunded", "Stripe is down")
+        fake.fail_next_refund = True
+        confirm.click().run()
+        assert_no_exception(at)
+        [error] = [e.value for e in at.error]
+        assert "Stripe could not refund payment" in error and f"Sale #{sale['id']} is still paid" in error
+        assert _sale_row(sale["id"])["status"] == "paid" and fake.refunds == {}
+        assert not at.success
+        button(at, "Cancel").click().run()
+        assert not [b for b in at.button if b.label.startswith("Confirm")] and not at.warning
+
+
+def test_admin_records_a_chargeback_without_calling_stripe(workbench, monkeypatch, tmp_path):
+    with stripe_pointed_at_fake(monkeypatch) as fake:
+        sale = _stripe_sale(fake, tmp_path)
+        posts = len(fake.idempotency_keys)
+        at = page_app("marketplace.py", role="admin")
+        confirm = _ask_to_revoke(at, sale["id"], "chargeback", "Dispute lost")
+        assert any("recorded as **chargeback** (no Stripe call" in w.value for w in at.warning)
+        confirm.click().run()
+        assert_no_exception(at)
+        assert any(f"Sale #{sale['id']} is now chargeback" in s.value for s in at.success)
+        assert _sale_row(sale["id"])["status"] == "chargeback"
+        assert len(fake.idempotency_keys) == posts and fake.refunds == {}
+
+
+def test_only_admins_see_sales(workbench):
+    for role in ("buyer", "supplier"):
+        at = page_app("marketplace.py", role=role)
+        assert_no_exception(at)
+        assert not [e for e in at.expander if e.label == "Sales"]
+        assert not [s for s in at.selectbox if s.key == "mkt_revoke_sale"]

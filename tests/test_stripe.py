@@ -1,4 +1,4 @@
-"""Stripe Checkout and webhooks against a local stand-in for Stripe's API (tests/fake_stripe.py).
+"""Stripe Checkout, webhooks and refunds against a local stand-in for Stripe's API (tests/fake_stripe.py).
 
 Webhook deliveries are signed here with the documented scheme, independently of the library:
 Stripe-Signature: t=<unix time>,v1=hex(HMAC-SHA256(secret, f"{t}.{payload}")).
@@ -19,14 +19,21 @@ from pathlib import Path
 
 import pytest
 import requests
-from fake_stripe import FakeStripe
+from fake_stripe import stripe_pointed_at_fake
 from sqlmodel import select
 from test_market import make_listing, make_user, sales_of
 
 from core.config import reset_settings_cache
-from core.market.checkout import CheckoutError, fulfil_checkout_session, start_purchase
-from core.market.stripe_gateway import PaymentProviderError
-from core.market.tokens import issue_download_token, redeem_download_token
+from core.market import checkout
+from core.market.checkout import (
+    CheckoutError,
+    fulfil_checkout_session,
+    refund_idempotency_key,
+    revoke_sale,
+    start_purchase,
+)
+from core.market.stripe_gateway import PaymentProviderError, refund_checkout_payment
+from core.market.tokens import DownloadError, issue_download_token, redeem_download_token
 from core.market.webhooks import EVENT_ACTION, handle_webhook, serve_webhooks
 from core.store.models import AuditEvent, Sale
 from core.store.sql import session_scope
@@ -39,17 +46,9 @@ PUBLIC_BASE_URL = "http://127.0.0.1:8501"
 @pytest.fixture
 def fake_stripe(monkeypatch):
     """Stripe settings pointing at a fresh fake; store fixtures (workbench / sql_url) come from the test."""
-    fake = FakeStripe().start()
-    settings = {"STRIPE_SECRET_KEY": "sk_test_fake_key", "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "STRIPE_API_BASE": fake.base_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    reset_settings_cache()
-    yield fake
-    fake.stop()
-    for name in settings:
-        monkeypatch.delenv(name)
-    reset_settings_cache()
+    with stripe_pointed_at_fake(monkeypatch, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                                PUBLIC_BASE_URL=PUBLIC_BASE_URL) as fake:
+        yield fake
 
 
 def paid_listing(tmp_path, price_cents: int = 1999) -> dict:
@@ -329,3 +328,227 @@ def test_receiver_runs_as_a_module(shop):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# ---- refunds ---------------------------------------------------------------------------------------------
+
+def bought(shop: dict) -> dict:
+    """A paid Stripe sale of the shop's listing, with a download token issued before any refund."""
+    session_id = start_purchase(shop["buyer"], shop["listing"]["id"])["session_id"]
+    payment_intent = shop["fake"].mark_paid(session_id)["payment_intent"]
+    assert fulfil_checkout_session(session_id)["status"] == "fulfilled"
+    sale = only_sale(shop)
+    return {"sale": sale, "session_id": session_id, "payment_intent": payment_intent,
+            "token": issue_download_token(shop["buyer"], sale["id"]), "admin": make_user("admin")}
+
+
+def refund_keys(fake) -> list[str | None]:
+    """The Idempotency-Key of every POST /v1/refunds the fake received."""
+    return [key for key in fake.idempotency_keys if key and key.startswith("dbw-refund-")]
+
+
+def test_refund_goes_through_stripe_once_and_stops_downloads(shop):
+    fake, buyer = shop["fake"], shop["buyer"]
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    revoked = revoke_sale(deal["admin"], sale_id, "refunded", reason="Buyer asked within 14 days")
+    assert revoked["status"] == "refunded" and revoked["refund_id"].startswith("re_test_")
+    [refund] = fake.refunds.values()
+    assert refund["id"] == revoked["refund_id"] and refund["payment_intent"] == deal["payment_intent"]
+    assert (refund["amount"], refund["currency"], refund["status"]) == (1999, "usd", "succeeded")
+    assert refund["metadata"]["sale_id"] == str(sale_id)
+    assert revoked["refund"] | {"idempotency_key": None} == {
+        "refund_id": refund["id"], "status": "succeeded", "amount_cents": 1999, "currency": "usd",
+        "payment_intent": deal["payment_intent"], "already_refunded": False, "idempotency_key": None}
+    [event] = audit_rows("sale_revoke", f"sale:{sale_id}")
+    assert event["user_id"] == deal["admin"].id
+    assert event["detail"]["refund_id"] == refund["id"] and event["detail"]["status"] == "refunded"
+    assert event["detail"]["reason"] == "Buyer asked within 14 days"
+    # Downloads stop, for links handed out before the refund too.
+    with pytest.raises(DownloadError, match="was refunded"):
+        redeem_download_token(buyer, deal["token"])
+    with pytest.raises(DownloadError, match="was refunded"):
+        issue_download_token(buyer, sale_id)
+    # A second revoke (the admin clicks again) is refused before Stripe is asked.
+    posts = len(fake.idempotency_keys)
+    for status in ("refunded", "chargeback"):
+        with pytest.raises(CheckoutError, match=f"Sale #{sale_id} is already refunded; nothing was changed"):
+            revoke_sale(deal["admin"], sale_id, status)
+    assert len(fake.idempotency_keys) == posts and len(fake.refunds) == 1
+    assert len(audit_rows("sale_revoke", f"sale:{sale_id}")) == 1
+    # The buyer may buy the dataset again: a new sale and a new checkout.
+    again = start_purchase(buyer, shop["listing"]["id"])
+    assert again["status"] == "redirect" and again["sale_id"] != sale_id
+
+
+def test_racing_revokes_refund_once_with_one_idempotency_key(shop):
+    fake = shop["fake"]
+    deal = bought(shop)
+    outcomes, barrier = [], threading.Barrier(3)
+
+    def revoke():
+        barrier.wait()
+        try:
+            outcomes.append(revoke_sale(deal["admin"], deal["sale"]["id"], "refunded")["refund_id"])
+        except CheckoutError as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=revoke) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [refund] = fake.refunds.values()
+    assert sorted(outcomes, key=lambda o: not o.startswith("re_")) == [refund["id"]] + [
+        f"Sale #{deal['sale']['id']} is already refunded; nothing was changed "
+        "(a sale is revoked, and refunded, at most once)."] * 2
+    keys = refund_keys(fake)
+    assert keys and set(keys) == {refund_idempotency_key(deal["sale"])}
+    assert only_sale(shop)["status"] == "refunded"
+    assert len(audit_rows("sale_revoke", f"sale:{deal['sale']['id']}")) == 1
+
+
+def test_refund_key_is_stable_so_a_retry_after_a_lost_answer_cannot_refund_twice(shop, monkeypatch):
+    fake = shop["fake"]
+    deal = bought(shop)
+    sale = deal["sale"]
+    key = refund_idempotency_key(sale)
+    assert key == refund_idempotency_key(dict(sale)) == f"dbw-refund-{sale['id']}-{deal['session_id']}"
+    real_refund = checkout.refund_checkout_payment
+
+    def refund_then_die(*args, **kwargs):
+        real_refund(*args, **kwargs)  # Stripe refunds the payment ...
+        raise ConnectionResetError("... and the answer is lost on its way back")
+
+    monkeypatch.setattr(checkout, "refund_checkout_payment", refund_then_die)
+    with pytest.raises(ConnectionResetError):
+        revoke_sale(deal["admin"], sale["id"], "refunded")
+    assert only_sale(shop)["status"] == "paid" and len(fake.refunds) == 1
+    monkeypatch.setattr(checkout, "refund_checkout_payment", real_refund)
+    retried = revoke_sale(deal["admin"], sale["id"], "refunded", reason="second try")
+    [refund] = fake.refunds.values()
+    assert retried["refund_id"] == refund["id"] and retried["status"] == "refunded"
+    assert refund_keys(fake) == [key, key]
+
+
+def test_chargeback_recorded_while_stripe_refunds_is_reported(shop, monkeypatch):
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    real_refund = checkout.refund_checkout_payment
+
+    def refund_while_another_admin_records_a_chargeback(*args, **kwargs):
+        refund = real_refund(*args, **kwargs)
+        revoke_sale(deal["admin"], sale_id, "chargeback", reason="the other admin")
+        return refund
+
+    monkeypatch.setattr(checkout, "refund_checkout_payment", refund_while_another_admin_records_a_chargeback)
+    with pytest.raises(CheckoutError, match=rf"Stripe refund re_test_\w+ was issued, but sale #{sale_id} was "
+                       "marked chargeback meanwhile; check the payment in the Stripe dashboard"):
+        revoke_sale(deal["admin"], sale_id, "refunded")
+    assert only_sale(shop)["status"] == "chargeback" and len(shop["fake"].refunds) == 1
+    [conflict] = audit_rows("sale_refund_conflict", f"sale:{sale_id}")
+    assert conflict["detail"]["refund_id"] in shop["fake"].refunds
+
+
+def test_stripe_unreachable_keeps_the_sale_paid_and_a_retry_refunds(shop, monkeypatch):
+    fake, buyer = shop["fake"], shop["buyer"]
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+    reset_settings_cache()
+    with pytest.raises(PaymentProviderError) as error:
+        revoke_sale(deal["admin"], sale_id, "refunded", reason="outage")
+    message = str(error.value)
+    assert message.startswith("Stripe could not look up checkout session") and "could not be reached" in message
+    assert f"Sale #{sale_id} is still paid and nothing was changed here" in message
+    assert "cannot be refunded twice" in message
+    assert only_sale(shop)["status"] == "paid" and fake.refunds == {}
+    assert redeem_download_token(buyer, deal["token"])["sale_id"] == sale_id
+    assert audit_rows("sale_revoke", f"sale:{sale_id}") == []
+    assert len(audit_rows("sale_refund_failed", f"sale:{sale_id}")) == 1
+    monkeypatch.setenv("STRIPE_API_BASE", fake.base_url)  # Stripe is back
+    reset_settings_cache()
+    assert revoke_sale(deal["admin"], sale_id, "refunded")["refund_id"] in fake.refunds
+    assert len(fake.refunds) == 1
+
+
+def test_stripe_refusing_the_refund_keeps_the_sale_paid(shop):
+    fake = shop["fake"]
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    fake.fail_next_refund = True
+    with pytest.raises(PaymentProviderError, match=f"Stripe could not refund payment {deal['payment_intent']}: "
+                       r"An unknown error occurred \(fake outage\). Sale #\d+ is still paid"):
+        revoke_sale(deal["admin"], sale_id, "refunded")
+    assert only_sale(shop)["status"] == "paid" and fake.refunds == {}
+    # Stripe keeps that answer under the key (for 24 h), so an immediate retry hears it again instead of
+    # making a second attempt; the sale stays paid meanwhile.
+    with pytest.raises(PaymentProviderError, match="fake outage"):
+        revoke_sale(deal["admin"], sale_id, "refunded")
+    assert only_sale(shop)["status"] == "paid" and fake.refunds == {}
+    assert len(audit_rows("sale_refund_failed", f"sale:{sale_id}")) == 2
+
+
+def test_chargeback_and_ledger_sales_make_no_stripe_call(shop, tmp_path):
+    fake = shop["fake"]
+    deal = bought(shop)
+    posts = len(fake.idempotency_keys)
+    revoked = revoke_sale(deal["admin"], deal["sale"]["id"], "chargeback", reason="dispute dp_123 lost")
+    assert (revoked["status"], revoked["refund_id"], revoked["refund"]) == ("chargeback", None, None)
+    with pytest.raises(DownloadError, match="was charged back"):
+        redeem_download_token(shop["buyer"], deal["token"])
+    with pytest.raises(CheckoutError, match="already chargeback"):
+        revoke_sale(deal["admin"], deal["sale"]["id"], "refunded")
+    [event] = audit_rows("sale_revoke", f"sale:{deal['sale']['id']}")
+    assert event["detail"]["status"] == "chargeback" and "refund_id" not in event["detail"]
+    # A free listing goes through the ledger even with Stripe configured; refunding it moves no money.
+    free = make_listing(shop["supplier"], tmp_path / "free", price_cents=0)
+    ledger_sale = start_purchase(shop["buyer"], free["id"])
+    assert ledger_sale["provider"] == "ledger"
+    assert revoke_sale(deal["admin"], ledger_sale["sale_id"], "refunded")["refund_id"] is None
+    assert len(fake.idempotency_keys) == posts and fake.refunds == {}
+
+
+def test_payment_refunded_in_the_dashboard_is_recorded_not_refunded_again(shop):
+    fake = shop["fake"]
+    deal = bought(shop)
+    status, dashboard = fake.handle_post("/v1/refunds", f"payment_intent={deal['payment_intent']}", "dashboard")
+    assert status == 200
+    revoked = revoke_sale(deal["admin"], deal["sale"]["id"], "refunded")
+    assert revoked["status"] == "refunded" and revoked["refund_id"] == dashboard["id"]
+    assert revoked["refund"]["already_refunded"] is True and len(fake.refunds) == 1
+    [event] = audit_rows("sale_revoke", f"sale:{deal['sale']['id']}")
+    assert event["detail"]["already_refunded_at_stripe"] is True
+
+
+def test_fake_refunds_answer_like_stripe(shop):
+    fake = shop["fake"]
+    deal = bought(shop)
+    intent = deal["payment_intent"]
+    assert fake.handle_get(f"/v1/checkout/sessions/{deal['session_id']}")[1]["payment_intent"] == intent
+    with pytest.raises(PaymentProviderError, match="No such payment_intent: 'pi_test_unknown'"):
+        refund_checkout_payment("pi_test_unknown", "key-unknown")
+    assert fake.handle_post("/v1/refunds", "", "key-empty")[1]["error"]["code"] == "parameter_missing"
+    partial = fake.handle_post("/v1/refunds", f"payment_intent={intent}&amount=500", "key-partial")
+    assert partial[0] == 200 and partial[1]["amount"] == 500
+    assert fake.handle_post("/v1/refunds", f"payment_intent={intent}&amount=500", "key-partial") == partial
+    reused = fake.handle_post("/v1/refunds", f"payment_intent={intent}&amount=400", "key-partial")
+    assert reused[0] == 400 and reused[1]["error"]["type"] == "idempotency_error"
+    assert fake.handle_post("/v1/checkout/sessions", "mode=payment", "key-partial")[1]["error"]["type"] == (
+        "idempotency_error")
+    too_much = fake.handle_post("/v1/refunds", f"payment_intent={intent}&amount=1500", "key-too-much")
+    assert too_much[1]["error"]["code"] == "amount_too_large"
+    # Without an amount Stripe refunds what is left; then nothing is.
+    rest = refund_checkout_payment(deal["session_id"], "key-rest")
+    assert (rest["amount_cents"], rest["status"], rest["already_refunded"]) == (1499, "succeeded", False)
+    status, refused = fake.handle_post("/v1/refunds", f"payment_intent={intent}", "key-after")
+    assert status == 400 and refused["error"]["code"] == "charge_already_refunded"
+    assert refused["error"]["type"] == "invalid_request_error"
+    listed = fake.handle_get(f"/v1/refunds?payment_intent={intent}&limit=10")[1]
+    assert [r["id"] for r in listed["data"]] == [rest["refund_id"], partial[1]["id"]]
+    assert fake.handle_get(f"/v1/refunds/{partial[1]['id']}")[1]["amount"] == 500
+    # Through the library, a fully refunded payment returns its newest refund.
+    again = refund_checkout_payment(intent, "key-again")
+    assert (again["refund_id"], again["already_refunded"]) == (rest["refund_id"], True)
+    with pytest.raises(PaymentProviderError, match="neither a Checkout Session"):
+        refund_checkout_payment("ch_123", "key-charge")

@@ -38,11 +38,16 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().resolved_secret_key, salt=TOKEN_SALT)
 
 
+# How a sale that is not paid reads in "This purchase ..., so its downloads are not available."
+_SALE_STATE = {"pending": "is not paid yet", "expired": "expired before it was paid", "failed": "failed",
+               "refunded": "was refunded", "chargeback": "was charged back"}
+
+
 def _checked_sale(principal: Principal, sale: Sale | None) -> Sale:
     if sale is None:
         raise DownloadError("This purchase no longer exists; contact an admin if you think that is wrong.")
     if sale.status != "paid":
-        state = "is not paid yet" if sale.status == "pending" else f"was {sale.status}"
+        state = _SALE_STATE.get(sale.status, f"is {sale.status}")
         raise DownloadError(f"This purchase {state}, so its downloads are not available.")
     if principal.role != "admin" and sale.buyer_id != principal.id:
         raise PermissionDenied("You can only download datasets you bought.")
