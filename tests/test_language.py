@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from py3langid.langid import visit_counts
 
+from core.refine.signals import language as language_module
 from core.refine.signals.language import (
     SCRIPTS,
     UNDETERMINED,
     _py3langid_model,
+    _tie_break,
     detect_language,
     detect_languages,
     dominant_script,
+    dominant_scripts,
     language_signals,
     supported_languages,
     tie_break_languages,
@@ -160,3 +165,75 @@ def test_batched_scoring_matches_py3langid_one_text_at_a_time():
 def test_batch_and_single_calls_agree():
     texts = [sentence for sentence, _ in SENTENCES.values()] + ["", "Kde si?", "😀"]
     assert detect_languages(texts) == [detect_language(text) for text in texts]
+
+
+# Texts for the feature walk: every script above, nothing, one byte, emoji, NUL, a lone surrogate (how
+# surrogateescape-decoded bytes arrive), capitals (py3langid lowercases an all-caps text), long ones.
+WALK_TEXTS = [sentence for sentence, _ in SENTENCES.values()] + [
+    "", "a", " ", "😀", "👩‍👩‍👧 🇫🇷 🎉", "x\x00y", "broken \udcff byte", "HELLO IN CAPITALS", "ǂǂ",
+    "Здравствуйте, мир! " * 40, "今天北京的天气很好。" * 60, "The weather was cold and windy all week. " * 80,
+]
+
+
+def _py3langid_counts(text: str) -> dict[int, int]:
+    identifier = _py3langid_model().identifier
+    encoded = identifier._encode(text)
+    return dict(visit_counts(identifier.tk_nextmove, identifier._rowbase, identifier.tk_output, encoded) or {})
+
+
+@pytest.mark.parametrize("walk_cells", [language_module.WALK_CELLS, 3000, 1])
+def test_batched_feature_walk_counts_exactly_what_py3langid_counts(monkeypatch, walk_cells):
+    # The lockstep walk must be the same automaton run: any difference in a count would shift scores.
+    # Small WALK_CELLS split the batch into many chunks (1: one text each), as a big batch would be split.
+    monkeypatch.setattr(language_module, "WALK_CELLS", walk_cells)
+    model = _py3langid_model()
+    identifier = model.identifier
+    counts = model.feature_counts([identifier._encode(text) for text in WALK_TEXTS])
+    assert counts.shape == (len(WALK_TEXTS), len(identifier.nb_ptc))
+    for row, text in enumerate(WALK_TEXTS):
+        found = counts.getrow(row)
+        walked = dict(zip(found.indices.tolist(), found.data.astype(int).tolist(), strict=True))
+        assert walked == _py3langid_counts(text)
+    assert counts[WALK_TEXTS.index("")].nnz == 0
+
+
+def test_feature_walk_of_an_empty_batch_and_of_only_empty_texts():
+    model = _py3langid_model()
+    assert model.feature_counts([]).shape == (0, len(model.identifier.nb_ptc))
+    assert model.feature_counts([b"", b""]).nnz == 0
+
+
+def test_batched_scripts_match_one_text_at_a_time():
+    texts = [*WALK_TEXTS, "123 456 !!! 😀 Ωμέγα", "ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ", "𠀀𠀁𠀂𠀃 abc", "é\ud800"]
+    scripts = dominant_scripts(texts)
+    assert scripts == [dominant_script(text) for text in texts]
+    assert scripts[-4:] == ["Greek", "Other", "Han", "Latin"]  # supplementary Han; a surrogate is no error
+
+
+class _StubLingua:
+    """Stands in for a lingua detector with fixed confidence values."""
+
+    def __init__(self, values: dict[str, float]):
+        self.values = values
+
+    def compute_language_confidence_values(self, _text):
+        return [SimpleNamespace(language=language_module.Language.from_iso_code_639_1(
+            getattr(language_module.IsoCode639_1, code.upper())), value=value) for code, value in self.values.items()]
+
+
+@pytest.mark.skipif(not tie_break_languages(), reason="lingua-language-detector not installed")
+def test_tie_break_takes_linguas_choice_with_the_candidates_mass(monkeypatch):
+    def with_lingua(values):
+        monkeypatch.setattr(language_module, "_lingua_detector", lambda _codes: _StubLingua(values))
+
+    # lingua picks among the candidates; the confidence is lingua's share of py3langid's candidate mass.
+    with_lingua({"sk": 0.05, "cs": 0.95})
+    language, confidence = _tie_break("text", [("sk", 0.50), ("cs", 0.40), ("hu", 0.02)], "sk", 0.50)
+    assert (language, confidence) == ("cs", pytest.approx((0.50 + 0.40 + 0.02) * 0.95))
+    # A language lingua does not know is no candidate; with one candidate left, py3langid's answer stands.
+    with_lingua({"hi": 1.0})
+    assert _tie_break("text", [("hi", 0.52), ("ne", 0.39), ("mr", 0.005)], "hi", 0.52) == ("hi", 0.52)
+    # So is an answer lingua does not know, and an answer lingua has no opinion on.
+    assert _tie_break("text", [("gl", 0.51), ("pt", 0.48)], "gl", 0.51) == ("gl", 0.51)
+    with_lingua({})
+    assert _tie_break("text", [("sk", 0.75), ("cs", 0.25)], "sk", 0.75) == ("sk", 0.75)

@@ -5,6 +5,9 @@ best guess on a short text is below `TIE_BREAK_BELOW`, lingua - slower, but bett
 picks among py3langid's top candidates only: restricting lingua to two or three closely related languages
 (cs/sk, hr/bs/sr, da/no) keeps it fast and loads only the models those texts need. Both packages ship their
 models; nothing is downloaded.
+
+py3langid's own feature walk is a Python loop over every byte of every text; here it runs for a whole batch
+at once in numpy (`_Py3langidModel.feature_counts`), with the same automaton and the same counts.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 try:  # lingua only sharpens short texts; without it py3langid still answers every text
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
@@ -24,10 +27,16 @@ except ImportError:  # pragma: no cover - exercised only where lingua is not ins
     IsoCode639_1 = Language = LanguageDetectorBuilder = None
 
 UNDETERMINED = "und"
-# py3langid walks its feature automaton one byte at a time in Python (~0.2 us a byte), so the sample is the
-# cost; 512 characters (~80 words, 0.5-1.5 KB) settle a document's language (bench/bench_language.py
-# measures documents made of each language's benchmark sentences: 100% with this sample).
+# The feature walk costs per byte, so the sample is the cost; 512 characters (~80 words, 0.5-1.5 KB) settle a
+# document's language (bench/bench_language.py measures documents made of each language's benchmark
+# sentences: 100% with this sample).
 SAMPLE_CHARS = 512
+# Texts x byte positions walked together: 4M cells keep a chunk's matrices (bytes, emitted features and
+# their masks: ~8 bytes a cell) near 32 MB, and still hold a batch of 2,000 documents' samples.
+WALK_CELLS = 1 << 22
+# lingua is asked below this only. Measured on the benchmark (426/443 with these settings): asking it about
+# every short text got 422, about the top 5 candidates 425, and its low-accuracy mode (trigrams, ~3x
+# faster) 420.
 TIE_BREAK_BELOW = 0.8
 # Only short texts go to lingua: on a longer sample low confidence means code, a table or mixed languages,
 # where lingua (~1 ms on 500 characters) would not help. Every answer lingua changed in the benchmark was
@@ -48,7 +57,7 @@ _URL_OR_EMAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 
 def language_signals(texts: pd.Series) -> pd.DataFrame:
     """language (ISO 639-1, "und" when there is no text to judge), language_confidence (0..1), script."""
-    rows = detect_languages([text if isinstance(text, str) else "" for text in texts])
+    rows = detect_languages([text if isinstance(text, str) else "" for text in texts.tolist()])
     frame = pd.DataFrame(rows, index=texts.index, columns=["language", "language_confidence", "script"])
     return frame.astype({"language": "str", "language_confidence": "float64", "script": "str"})
 
@@ -63,7 +72,7 @@ def detect_language(text: str, tie_break_below: float = TIE_BREAK_BELOW) -> tupl
 
 def detect_languages(texts: list[str],
                      tie_break_below: float = TIE_BREAK_BELOW) -> list[tuple[str, float, str]]:
-    """detect_language for many texts, with py3langid's scoring done as one matrix product for all."""
+    """detect_language for many texts, with py3langid's feature walk and scoring done for all at once."""
     samples = [_sample(text) for text in texts]
     results = [(UNDETERMINED, 0.0, NO_SCRIPT)] * len(samples)
     scored = [i for i, sample in enumerate(samples) if _LETTER.search(sample)]
@@ -72,12 +81,13 @@ def detect_languages(texts: list[str],
     probabilities = _py3langid_model().probabilities([samples[i] for i in scored])
     top = np.argsort(-probabilities, axis=1)[:, :TIE_BREAK_CANDIDATES]
     codes = _py3langid_model().codes
+    scripts = dominant_scripts([samples[i] for i in scored])
     for row, i in enumerate(scored):
         ranked = [(codes[column], float(probabilities[row, column])) for column in top[row]]
         language, confidence = ranked[0]
         if confidence < tie_break_below and len(samples[i]) <= TIE_BREAK_MAX_CHARS:
             language, confidence = _tie_break(samples[i], ranked, language, confidence)
-        results[i] = (language, round(confidence, 4), dominant_script(samples[i]))
+        results[i] = (language, round(confidence, 4), scripts[row])
     return results
 
 
@@ -94,7 +104,12 @@ def _sample(text: str) -> str:
 
 def _tie_break(sample: str, ranked: list[tuple[str, float]], language: str,
                confidence: float) -> tuple[str, float]:
-    """lingua's choice among py3langid's top candidates; confidence = candidates' mass x lingua's share."""
+    """lingua's choice among py3langid's top candidates; confidence = candidates' mass x lingua's share.
+
+    Multiplying the two models' probabilities instead (naive Bayes with a flat prior) was measured: 2 fewer
+    benchmark sentences right (424/443), 21 more of 5,217 from the machine's translations (bench_language.py
+    --system-sentences), the changes nearly all between close pairs (hr/bs, id/ms, hi/mr): not kept.
+    """
     lingua_known = tie_break_languages()
     if language not in lingua_known:
         return language, confidence
@@ -120,39 +135,104 @@ def supported_languages() -> tuple[str, ...]:
 class _Py3langidModel:
     """py3langid's naive Bayes model, scored for a whole batch at once.
 
-    py3langid scores one text at a time with a dozen small numpy calls (~100 us of overhead a sentence);
-    here only its byte-level feature walk stays per text, and the scoring is one sparse x dense product.
-    The arithmetic is LanguageIdentifier._decide's with norm_probs=True; a test checks they agree.
+    py3langid walks its feature automaton one byte at a time in Python and scores one text at a time with a
+    dozen small numpy calls. Here the walk advances every text of the batch together, one numpy step per
+    byte position (`feature_counts`), and the scoring is one sparse x dense product. The arithmetic is
+    LanguageIdentifier._decide's with norm_probs=True, the counts visit_counts'; tests check both agree.
     """
 
     identifier: LanguageIdentifier
     codes: tuple[str, ...]  # the codes we report, macrolanguage varieties folded in
     fold: sp.csr_matrix  # (model classes x codes) 0/1 matrix summing each class into its reported code
+    # The automaton as numpy arrays: state s reading byte b moves to t = next_state[row_start[s] + b] and
+    # emits feature_of_state[t] (-1: no feature). next_state is a view of py3langid's own table.
+    next_state: np.ndarray
+    row_start: np.ndarray
+    feature_of_state: np.ndarray
+
+    @property
+    def n_features(self) -> int:
+        return len(self.identifier.nb_ptc)
 
     def probabilities(self, samples: list[str]) -> np.ndarray:
         """(len(samples) x len(codes)) probabilities; a text without any known feature gets a uniform row."""
         identifier = self.identifier
-        rows, features, counts, lengths = [], [], [], np.empty(len(samples))
-        for row, sample in enumerate(samples):
-            encoded = identifier._encode(sample)
-            lengths[row] = len(encoded) or 1
-            visits = visit_counts(identifier.tk_nextmove, identifier._rowbase, identifier.tk_output, encoded)
-            if visits:
-                rows.extend([row] * len(visits))
-                features.extend(visits.keys())
-                counts.extend(visits.values())
+        encoded = [identifier._encode(sample) for sample in samples]
+        counts = self.feature_counts(encoded)
         # The model table is float16 (100k features x ~120 languages); multiply by just the rows this batch
-        # uses, as float32, rather than let scipy upcast all of it on every call.
-        used, columns = np.unique(np.asarray(features, dtype=np.intp), return_inverse=True)
+        # uses, as float32, rather than let scipy upcast all of it on every call. A mask, not np.unique,
+        # finds those rows: it costs one pass over the counts instead of a sort.
+        present = np.zeros(self.n_features, dtype=bool)
+        present[counts.indices] = True
+        used = np.flatnonzero(present)
+        column_of_feature = np.cumsum(present, dtype=np.intp) - 1
+        features_by_text = sp.csr_matrix(
+            (np.log1p(counts.data, dtype=np.float32), column_of_feature[counts.indices], counts.indptr),
+            shape=(len(samples), len(used)))
         table = identifier.nb_ptc[used].astype(np.float32)
-        features_by_text = sp.csr_matrix((np.log1p(np.asarray(counts, dtype=np.float32)), (rows, columns)),
-                                         shape=(len(samples), len(used)))
         scores = np.asarray(features_by_text @ table) + identifier.nb_pc
-        scores[features_by_text.getnnz(axis=1) == 0] = 0.0  # py3langid's "no evidence": a flat row
+        scores[np.diff(counts.indptr) == 0] = 0.0  # py3langid's "no evidence": a flat row
+        lengths = np.fromiter((len(text) or 1 for text in encoded), dtype=np.float64, count=len(encoded))
         scores /= np.sqrt(lengths)[:, None]  # its temperature: softmax stays calibrated across lengths
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         scores /= scores.sum(axis=1, keepdims=True)
         return np.asarray(scores @ self.fold)
+
+    def feature_counts(self, encoded: list[bytes]) -> sp.csr_matrix:
+        """(texts x features) counts of the features the automaton emits on each text: visit_counts for all.
+
+        Texts are sorted by byte length, longest first, so at every byte position the texts still being read
+        are a prefix of the batch: a step touches only those, and a few long texts cost only their own extra
+        steps. Chunks of similar length bound the padded matrices at WALK_CELLS; the per-position Python
+        overhead is paid once per chunk rather than once per text.
+        """
+        lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=len(encoded))
+        order = np.argsort(-lengths, kind="stable")
+        blocks, start = [], 0
+        while start < len(order) and lengths[order[start]] > 0:
+            stop = min(len(order), start + max(1, WALK_CELLS // int(lengths[order[start]])))
+            blocks.append(self._walk(encoded, order[start:stop], lengths[order[start:stop]]))
+            start = stop
+        blocks.append(sp.csr_matrix((len(order) - start, self.n_features), dtype=np.float32))  # empty texts
+        by_length = sp.vstack(blocks, format="csr")
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return by_length[back]
+
+    def _walk(self, encoded: list[bytes], texts: np.ndarray, lengths: np.ndarray) -> sp.csr_matrix:
+        """feature_counts of `texts` (sorted longest first, none empty), rows in that order."""
+        width, n_texts = int(lengths[0]), len(texts)
+        padded = b"".join([encoded[text].ljust(width, b"\0") for text in texts.tolist()])
+        # (positions x texts), so each step reads one contiguous row
+        byte_at = np.frombuffer(padded, dtype=np.uint8).reshape(n_texts, width).T.copy()
+        still_reading = np.searchsorted(-lengths, -np.arange(width), side="left")  # texts longer than p
+        # Only the current states are kept (a matrix of all of them would be one more large allocation
+        # per batch, which costs page faults); emitted[t, p] is the feature text t's automaton emitted on
+        # byte p: -1 for none, and for positions past the text's end.
+        state = np.zeros(n_texts, dtype=self.next_state.dtype)
+        emitted = np.full((n_texts, width), -1, dtype=self.feature_of_state.dtype)
+        move = np.empty(n_texts, dtype=np.intp)
+        # mode="clip" drops a bounds check the automaton's own tables never fail, and with it a buffered copy
+        for position, reading in enumerate(still_reading.tolist()):
+            row, current = move[:reading], state[:reading]
+            np.take(self.row_start, current, out=row, mode="clip")
+            row += byte_at[position, :reading]
+            np.take(self.next_state, row, out=current, mode="clip")
+            np.take(self.feature_of_state, current, out=emitted[:reading, position], mode="clip")
+        # Each text's features in ascending order (the -1s first, dropped next): equal features are then
+        # runs, a run's length is the count, and the order is already CSR's.
+        emitted.sort(axis=1)
+        found = emitted >= 0
+        features = emitted[found]
+        text_of = np.repeat(np.arange(n_texts, dtype=np.int32), found.sum(axis=1))
+        new_run = np.ones(len(features), dtype=bool)
+        np.not_equal(features[1:], features[:-1], out=new_run[1:])
+        new_run[1:] |= text_of[1:] != text_of[:-1]
+        run_starts = np.flatnonzero(new_run)
+        indptr = np.zeros(n_texts + 1, dtype=np.intp)
+        np.cumsum(np.bincount(text_of[run_starts], minlength=n_texts), out=indptr[1:])
+        counts = np.diff(run_starts, append=len(features)).astype(np.float32)
+        return sp.csr_matrix((counts, features[run_starts], indptr), shape=(n_texts, self.n_features))
 
 
 @functools.cache
@@ -173,7 +253,10 @@ def _py3langid_model() -> _Py3langidModel:
     fold = sp.csr_matrix((np.ones(len(reported), dtype=np.float32),
                           (np.arange(len(reported)), [codes.index(code) for code in reported])),
                          shape=(len(reported), len(codes)))
-    return _Py3langidModel(identifier, codes, fold)
+    return _Py3langidModel(identifier, codes, fold,
+                           next_state=np.asarray(identifier.tk_nextmove),
+                           row_start=np.asarray(identifier._rowbase, dtype=np.intp),
+                           feature_of_state=np.asarray(identifier.tk_output, dtype=np.int32))
 
 
 @functools.cache
@@ -219,11 +302,25 @@ _SCRIPT_BLOCKS = {
     "Han": ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F)),
 }
 SCRIPTS = (*_SCRIPT_BLOCKS, "Other")
-_BLOCKS = sorted((first, last, SCRIPTS.index(script))
-                 for script, blocks in _SCRIPT_BLOCKS.items() for first, last in blocks)
-_BLOCK_FIRST = np.array([block[0] for block in _BLOCKS], dtype=np.uint32)
-_BLOCK_LAST = np.array([block[1] for block in _BLOCKS], dtype=np.uint32)
-_BLOCK_SCRIPT = np.array([block[2] for block in _BLOCKS], dtype=np.intp)
+_OUTSIDE = len(SCRIPTS)  # a code point in none of the blocks (digits, punctuation, emoji): not counted
+
+
+def _script_of_bmp() -> np.ndarray:
+    """The SCRIPTS index of every Basic Multilingual Plane code point, so finding them is a gather, not a search.
+
+    U+FFFF is in no block, so a higher code point clipped to it reads "outside" until dominant_scripts
+    checks the few supplementary blocks.
+    """
+    script_of = np.full(0x10000, _OUTSIDE, dtype=np.intp)
+    for script, blocks in enumerate(_SCRIPT_BLOCKS.values()):
+        for first, last in blocks:
+            script_of[first : min(last, 0xFFFF) + 1] = script
+    return script_of
+
+
+_SCRIPT_OF_BMP = _script_of_bmp()
+_SUPPLEMENTARY_BLOCKS = tuple((first, last, SCRIPTS.index(script)) for script, blocks in _SCRIPT_BLOCKS.items()
+                              for first, last in blocks if last > 0xFFFF)
 NO_SCRIPT = "Unknown"  # ISO 15924 "Zzzz": nothing written in any script (empty, digits, emoji)
 
 
@@ -233,13 +330,26 @@ def dominant_script(text: str) -> str:
     Only characters inside the blocks above count (ASCII digits and punctuation are outside them); text
     with letters but none in those blocks is "Other", text without letters "Unknown".
     """
-    if not _LETTER.search(text):
-        return NO_SCRIPT
-    if text.isascii():
-        return "Latin"
-    code_points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    block = np.searchsorted(_BLOCK_FIRST, code_points, side="right") - 1
-    inside = (block >= 0) & (code_points <= _BLOCK_LAST[np.maximum(block, 0)])
-    if not inside.any():
-        return "Other"
-    return SCRIPTS[int(np.bincount(_BLOCK_SCRIPT[block[inside]], minlength=len(SCRIPTS)).argmax())]
+    return dominant_scripts([text])[0]
+
+
+def dominant_scripts(texts: list[str]) -> list[str]:
+    """dominant_script of each text, counted for all of them in one numpy pass over their code points."""
+    scripts = [NO_SCRIPT] * len(texts)
+    lettered = [i for i, text in enumerate(texts) if _LETTER.search(text)]
+    if not lettered:
+        return scripts
+    # surrogatepass: a lone surrogate (text decoded with surrogateescape) is a code point outside every block
+    joined = "".join([texts[i] for i in lettered]).encode("utf-32-le", "surrogatepass")
+    code_points = np.frombuffer(joined, dtype=np.uint32)
+    script = _SCRIPT_OF_BMP[np.minimum(code_points, 0xFFFF)]
+    if len(code_points) and code_points.max() > 0xFFFF:
+        for first, last, index in _SUPPLEMENTARY_BLOCKS:
+            script[(code_points >= first) & (code_points <= last)] = index
+    text_of = np.repeat(np.arange(len(lettered)), [len(texts[i]) for i in lettered])
+    tally = np.bincount(text_of * (_OUTSIDE + 1) + script, minlength=len(lettered) * (_OUTSIDE + 1))
+    tally = tally.reshape(len(lettered), _OUTSIDE + 1)[:, :_OUTSIDE]
+    best = tally.argmax(axis=1)
+    for row, i in enumerate(lettered):
+        scripts[i] = SCRIPTS[best[row]] if tally[row, best[row]] else "Other"
+    return scripts
