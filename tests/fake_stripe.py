@@ -1,12 +1,14 @@
-"""A stand-in for Stripe's API on 127.0.0.1, enough for Checkout Sessions and refunds.
+"""A stand-in for Stripe's API on 127.0.0.1, enough for Checkout Sessions, refunds and their webhooks.
 
 It speaks what the official library sends (form-encoded bodies with bracketed keys, Bearer auth,
 Idempotency-Key) and answers like Stripe does: session objects with ids cs_test_..., a hosted
-url, payment_status "unpaid" and no payment_intent until the test calls `mark_paid`; refunds
+url, payment_status "unpaid" and no payment_intent until the test calls `mark_paid`; the session
+list (GET /v1/checkout/sessions, newest first, filtered by payment_intent or status); refunds
 (POST /v1/refunds with a payment_intent, GET /v1/refunds?payment_intent=...) with ids re_test_...
 that return what is left of the payment and refuse a payment that is unknown or fully refunded,
 with Stripe's error shape. A repeated Idempotency-Key gets the first answer back (errors included,
 as Stripe keeps them), and the same key on another endpoint or with other parameters is refused.
+`charge` and `dispute` build the objects Stripe puts in charge.refunded and charge.dispute.* events.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class FakeStripe:
         self.payments: dict[str, dict] = {}  # payment_intent id -> {"amount", "currency", "charge", "refunded"}
         self.refunds: dict[str, dict] = {}  # refund id -> refund object, oldest first
         self.fail_next_refund = False
+        self.session_lists: list[dict] = []  # the query of every GET /v1/checkout/sessions, in arrival order
         # idempotency key -> (path, body, status, reply)
         self._replies: dict[str, tuple[str, str, int, dict]] = {}
         self._lock = threading.Lock()
@@ -84,6 +87,25 @@ class FakeStripe:
     def refunds_of(self, payment_intent: str) -> list[dict]:
         with self._lock:
             return [dict(r) for r in self.refunds.values() if r["payment_intent"] == payment_intent]
+
+    def charge(self, payment_intent: str) -> dict:
+        """The payment's charge as it stands, as a charge.refunded event carries it."""
+        with self._lock:
+            payment = self.payments[payment_intent]
+            return {"id": payment["charge"], "object": "charge", "amount": payment["amount"],
+                    "amount_captured": payment["amount"], "amount_refunded": payment["refunded"],
+                    "captured": True, "currency": payment["currency"], "disputed": False, "livemode": False,
+                    "paid": True, "payment_intent": payment_intent,
+                    "refunded": payment["refunded"] >= payment["amount"], "status": "succeeded"}
+
+    def dispute(self, payment_intent: str, status: str = "lost", reason: str = "fraudulent") -> dict:
+        """A dispute of the payment's charge, as charge.dispute.* events carry it."""
+        with self._lock:
+            payment = self.payments[payment_intent]
+            return {"id": f"du_test_{secrets.token_hex(12)}", "object": "dispute", "amount": payment["amount"],
+                    "charge": payment["charge"], "created": int(time.time()), "currency": payment["currency"],
+                    "is_charge_refundable": False, "livemode": False, "metadata": {},
+                    "payment_intent": payment_intent, "reason": reason, "status": status}
 
     def expire(self, session_id: str) -> None:
         with self._lock:
@@ -169,12 +191,21 @@ class FakeStripe:
         limit = int(query.get("limit") or 10)
         return 200, {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": REFUNDS_PATH}
 
+    def _list_sessions(self, query: dict) -> tuple[int, dict]:
+        self.session_lists.append(query)
+        found = [dict(s) for s in reversed(self.sessions.values())  # newest first, like Stripe
+                 if all(s.get(field) == query[field] for field in ("payment_intent", "status") if field in query)]
+        limit = int(query.get("limit") or 10)
+        return 200, {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": SESSIONS_PATH}
+
     def handle_get(self, target: str) -> tuple[int, dict]:
         parts = urlsplit(target)
         path, query = parts.path, dict(parse_qsl(parts.query))
         with self._lock:
             if path == REFUNDS_PATH:
                 return self._list_refunds(query)
+            if path == SESSIONS_PATH:
+                return self._list_sessions(query)
             if path.startswith(REFUNDS_PATH + "/"):
                 refund_id = path.removeprefix(REFUNDS_PATH + "/")
                 if refund_id in self.refunds:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from fake_stripe import stripe_pointed_at_fake
+from fake_stripe import REFUNDS_PATH, SESSIONS_PATH, stripe_pointed_at_fake
 from sqlmodel import select
 from test_market import make_listing, make_user, sales_of
 
@@ -32,7 +32,7 @@ from core.market.checkout import (
     revoke_sale,
     start_purchase,
 )
-from core.market.stripe_gateway import PaymentProviderError, refund_checkout_payment
+from core.market.stripe_gateway import PaymentProviderError, checkout_session_of_payment, refund_checkout_payment
 from core.market.tokens import DownloadError, issue_download_token, redeem_download_token
 from core.market.webhooks import EVENT_ACTION, handle_webhook, serve_webhooks
 from core.store.models import AuditEvent, Sale
@@ -552,3 +552,227 @@ def test_fake_refunds_answer_like_stripe(shop):
     assert (again["refund_id"], again["already_refunded"]) == (rest["refund_id"], True)
     with pytest.raises(PaymentProviderError, match="neither a Checkout Session"):
         refund_checkout_payment("ch_123", "key-charge")
+
+
+# ---- refunds and disputes settled outside the app, mirrored by the webhook ---------------------------------
+
+def refund_in_dashboard(fake, payment_intent: str, amount: int | None = None) -> dict:
+    """A refund made at Stripe, not through the app (no idempotency key of ours)."""
+    body = f"payment_intent={payment_intent}" + (f"&amount={amount}" if amount else "")
+    status, refund = fake.handle_post(REFUNDS_PATH, body, None)
+    assert status == 200, refund
+    return refund
+
+
+def deliver(event_type: str, stripe_object: dict) -> tuple[tuple[int, str], dict]:
+    event = event_for(stripe_object, event_type)
+    return handle_webhook(*signed(event)), event
+
+
+def test_full_refund_in_the_dashboard_revokes_the_sale_and_stops_downloads(shop):
+    fake, buyer = shop["fake"], shop["buyer"]
+    deal = bought(shop)
+    sale_id, intent = deal["sale"]["id"], deal["payment_intent"]
+    refund = refund_in_dashboard(fake, intent)
+    answer, event = deliver("charge.refunded", fake.charge(intent))
+    assert answer == (200, "charge.refunded: refunded")
+    assert only_sale(shop)["status"] == "refunded"
+    assert fake.session_lists == [{"payment_intent": intent, "limit": "1"}]
+    with pytest.raises(DownloadError, match="was refunded"):
+        redeem_download_token(buyer, deal["token"])
+    with pytest.raises(DownloadError, match="was refunded"):
+        issue_download_token(buyer, sale_id)
+    [revocation] = audit_rows("sale_revoke", f"sale:{sale_id}")
+    assert revocation["user_id"] is None
+    assert revocation["detail"] == {
+        "status": "refunded", "reason": f"Charge {refund['charge']} was fully refunded at Stripe.",
+        "provider": "stripe", "amount_cents": 1999, "currency": "usd", "source": "stripe_event",
+        "stripe_event": event["id"], "payment_intent": intent, "session_id": deal["session_id"],
+        "charge": refund["charge"], "refunded_cents": 1999, "charge_amount_cents": 1999, "charge_currency": "usd"}
+    [processed] = audit_rows(EVENT_ACTION, event["id"])
+    assert processed["detail"] == {"type": "charge.refunded", "outcome": "refunded", "sale_id": sale_id}
+    # Stripe redelivers the event: nothing is asked or written again.
+    assert handle_webhook(*signed(event)) == (200, f"Event {event['id']} was already processed.")
+    assert len(fake.session_lists) == 1 and len(audit_rows("sale_revoke", f"sale:{sale_id}")) == 1
+    assert len(audit_rows(EVENT_ACTION, event["id"])) == 1
+    # For the admin the sale is revoked like any other: no second refund, and the buyer may buy again.
+    with pytest.raises(CheckoutError, match=f"Sale #{sale_id} is already refunded; nothing was changed"):
+        revoke_sale(deal["admin"], sale_id, "refunded")
+    assert list(fake.refunds) == [refund["id"]]
+    assert start_purchase(buyer, shop["listing"]["id"])["status"] == "redirect"
+
+
+def test_partial_refund_is_audited_and_the_sale_stays_paid(shop):
+    fake, buyer = shop["fake"], shop["buyer"]
+    deal = bought(shop)
+    sale_id, intent = deal["sale"]["id"], deal["payment_intent"]
+    refund_in_dashboard(fake, intent, amount=500)
+    answer, event = deliver("charge.refunded", fake.charge(intent))
+    assert answer == (200, "charge.refunded: partial refund, sale left paid")
+    assert only_sale(shop)["status"] == "paid"
+    assert redeem_download_token(buyer, deal["token"])["sale_id"] == sale_id
+    [partial] = audit_rows("stripe_partial_refund", f"sale:{sale_id}")
+    assert partial["user_id"] is None
+    assert {k: partial["detail"][k] for k in ("stripe_event", "refunded_cents", "charge_amount_cents",
+                                              "sale_status")} == {"stripe_event": event["id"], "refunded_cents": 500,
+                                                                  "charge_amount_cents": 1999, "sale_status": "paid"}
+    assert audit_rows("sale_revoke", f"sale:{sale_id}") == []
+    # The rest is refunded later; this event carries the payment intent expanded, which Stripe may do too.
+    refund_in_dashboard(fake, intent)
+    charge = fake.charge(intent) | {"payment_intent": {"id": intent, "object": "payment_intent"}}
+    assert deliver("charge.refunded", charge)[0] == (200, "charge.refunded: refunded")
+    assert only_sale(shop)["status"] == "refunded"
+    [revocation] = audit_rows("sale_revoke", f"sale:{sale_id}")
+    assert revocation["detail"]["refunded_cents"] == 1999 and revocation["detail"]["payment_intent"] == intent
+
+
+def test_lost_dispute_makes_the_sale_a_chargeback(shop):
+    fake, buyer = shop["fake"], shop["buyer"]
+    deal = bought(shop)
+    sale_id, intent = deal["sale"]["id"], deal["payment_intent"]
+    dispute = fake.dispute(intent, "lost", reason="product_not_received")
+    answer, event = deliver("charge.dispute.closed", dispute)
+    assert answer == (200, "charge.dispute.closed: chargeback")
+    assert only_sale(shop)["status"] == "chargeback"
+    with pytest.raises(DownloadError, match="was charged back"):
+        redeem_download_token(buyer, deal["token"])
+    [revocation] = audit_rows("sale_revoke", f"sale:{sale_id}")
+    assert revocation["user_id"] is None
+    detail = revocation["detail"]
+    assert (detail["status"], detail["dispute"], detail["dispute_status"], detail["dispute_reason"]) == (
+        "chargeback", dispute["id"], "lost", "product_not_received")
+    assert (detail["charge"], detail["stripe_event"], detail["reason"]) == (
+        dispute["charge"], event["id"], f"Dispute {dispute['id']} (product_not_received) was lost.")
+    # A replay is answered from the record; another event about the same sale changes nothing either.
+    assert handle_webhook(*signed(event)) == (200, f"Event {event['id']} was already processed.")
+    refund_in_dashboard(fake, intent)
+    assert deliver("charge.refunded", fake.charge(intent))[0] == (200, "charge.refunded: already chargeback")
+    assert only_sale(shop)["status"] == "chargeback"
+    assert len(audit_rows("sale_revoke", f"sale:{sale_id}")) == 1
+
+
+@pytest.mark.parametrize("dispute_status", ["won", "warning_closed"])
+def test_dispute_closed_otherwise_is_audited_and_the_sale_stays_paid(shop, dispute_status):
+    fake = shop["fake"]
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    dispute = fake.dispute(deal["payment_intent"], dispute_status)
+    answer, event = deliver("charge.dispute.closed", dispute)
+    assert answer == (200, f"charge.dispute.closed: dispute {dispute_status}, sale left paid")
+    assert only_sale(shop)["status"] == "paid"
+    assert redeem_download_token(shop["buyer"], deal["token"])["sale_id"] == sale_id
+    [closed] = audit_rows("stripe_dispute_closed", f"sale:{sale_id}")
+    assert (closed["detail"]["dispute"], closed["detail"]["dispute_status"], closed["detail"]["stripe_event"]) == (
+        dispute["id"], dispute_status, event["id"])
+    assert audit_rows("sale_revoke", f"sale:{sale_id}") == []
+
+
+def test_charge_refunded_event_of_a_refund_made_in_the_app_changes_nothing(shop):
+    fake = shop["fake"]
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    revoked = revoke_sale(deal["admin"], sale_id, "refunded", reason="Buyer asked")
+    answer, event = deliver("charge.refunded", fake.charge(deal["payment_intent"]))
+    assert answer == (200, "charge.refunded: already refunded")
+    assert only_sale(shop)["status"] == "refunded" and list(fake.refunds) == [revoked["refund_id"]]
+    [revocation] = audit_rows("sale_revoke", f"sale:{sale_id}")
+    assert revocation["user_id"] == deal["admin"].id and revocation["detail"]["reason"] == "Buyer asked"
+    assert audit_rows(EVENT_ACTION, event["id"])[0]["detail"]["outcome"] == "already refunded"
+
+
+def test_app_refund_whose_event_is_mirrored_first_still_succeeds(shop, monkeypatch):
+    fake = shop["fake"]
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    real_refund, answers = checkout.refund_checkout_payment, []
+
+    def refund_and_the_webhook_is_quicker(*args, **kwargs):
+        refund = real_refund(*args, **kwargs)
+        answers.append(deliver("charge.refunded", fake.charge(deal["payment_intent"]))[0])
+        return refund
+
+    monkeypatch.setattr(checkout, "refund_checkout_payment", refund_and_the_webhook_is_quicker)
+    revoked = revoke_sale(deal["admin"], sale_id, "refunded", reason="Buyer asked")
+    assert answers == [(200, "charge.refunded: refunded")]
+    [refund] = fake.refunds.values()
+    assert (revoked["status"], revoked["refund_id"]) == ("refunded", refund["id"])
+    [mirrored] = audit_rows("sale_revoke", f"sale:{sale_id}")
+    assert mirrored["user_id"] is None
+    [confirmed] = audit_rows("sale_revoke_already_mirrored", f"sale:{sale_id}")
+    assert confirmed["user_id"] == deal["admin"].id
+    assert (confirmed["detail"]["refund_id"], confirmed["detail"]["reason"], confirmed["detail"]["stripe_event"]) == (
+        refund["id"], "Buyer asked", mirrored["detail"]["stripe_event"])
+
+
+def test_refund_or_dispute_of_a_payment_no_sale_took_is_acknowledged_with_an_alert(shop):
+    fake = shop["fake"]
+    deal = bought(shop)
+    stranger = fake.handle_post(SESSIONS_PATH, "mode=payment&success_url=x&line_items[0][price_data][currency]=usd&"
+                                "line_items[0][price_data][unit_amount]=500&line_items[0][quantity]=1",
+                                "other-app-key")[1]
+    stranger_intent = fake.mark_paid(stranger["id"])["payment_intent"]
+    refund_in_dashboard(fake, stranger_intent)
+    charge = fake.charge(stranger_intent)
+    unknown = {**charge, "id": "ch_test_elsewhere", "payment_intent": "pi_test_elsewhere"}
+    legacy = {**charge, "id": "ch_test_legacy", "payment_intent": None}  # a charge made without a PaymentIntent
+    deliveries = [("charge.refunded", charge, stranger_intent, stranger["id"]),
+                  ("charge.refunded", unknown, "pi_test_elsewhere", None),
+                  ("charge.dispute.closed", fake.dispute(stranger_intent, "lost"), stranger_intent, stranger["id"]),
+                  ("charge.refunded", legacy, "ch_test_legacy", None)]
+    for event_type, stripe_object, target, session_id in deliveries:
+        answer, event = deliver(event_type, stripe_object)
+        assert answer == (200, f"{event_type}: not a workbench purchase")
+        alert = audit_rows("stripe_unmatched_payment", target)[-1]
+        assert (alert["detail"]["event_id"], alert["detail"]["session_id"]) == (event["id"], session_id)
+        assert audit_rows(EVENT_ACTION, event["id"])[0]["detail"]["outcome"] == "not a workbench purchase"
+    assert [q["payment_intent"] for q in fake.session_lists] == [stranger_intent, "pi_test_elsewhere",
+                                                                 stranger_intent]  # none for the legacy charge
+    assert only_sale(shop)["status"] == "paid" and only_sale(shop)["id"] == deal["sale"]["id"]
+
+
+def test_stripe_outage_answers_503_and_the_retry_mirrors_the_refund(shop, monkeypatch):
+    fake = shop["fake"]
+    deal = bought(shop)
+    sale_id = deal["sale"]["id"]
+    refund_in_dashboard(fake, deal["payment_intent"])
+    event = event_for(fake.charge(deal["payment_intent"]), "charge.refunded")
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+    reset_settings_cache()
+    status, message = handle_webhook(*signed(event))
+    assert status == 503
+    assert message.startswith(f"Stripe could not look up the checkout session of payment {deal['payment_intent']}")
+    assert "could not be reached" in message
+    assert only_sale(shop)["status"] == "paid"
+    assert audit_rows(EVENT_ACTION, event["id"]) == [] and audit_rows("sale_revoke", f"sale:{sale_id}") == []
+    monkeypatch.setenv("STRIPE_API_BASE", fake.base_url)  # Stripe is back and retries the delivery
+    reset_settings_cache()
+    assert handle_webhook(*signed(event)) == (200, "charge.refunded: refunded")
+    assert only_sale(shop)["status"] == "refunded" and len(audit_rows(EVENT_ACTION, event["id"])) == 1
+
+
+def test_refund_before_fulfilment_keeps_a_late_completion_from_paying_the_sale(shop):
+    # The receiver was down: Stripe retries checkout.session.completed only after the payment was refunded.
+    fake, buyer = shop["fake"], shop["buyer"]
+    session_id = start_purchase(buyer, shop["listing"]["id"])["session_id"]
+    paid = fake.mark_paid(session_id)
+    refund_in_dashboard(fake, paid["payment_intent"])
+    assert deliver("charge.refunded", fake.charge(paid["payment_intent"]))[0] == (200, "charge.refunded: refunded")
+    assert deliver("checkout.session.completed", paid)[0] == (200, "checkout.session.completed: refunded")
+    sale = only_sale(shop)
+    assert sale["status"] == "refunded" and audit_rows("purchase", f"sale:{sale['id']}") == []
+    with pytest.raises(DownloadError, match="was refunded"):
+        issue_download_token(buyer, sale["id"])
+
+
+def test_fake_lists_checkout_sessions_like_stripe(shop):
+    fake = shop["fake"]
+    first = start_purchase(shop["buyer"], shop["listing"]["id"])["session_id"]
+    intent = fake.mark_paid(first)["payment_intent"]
+    assert checkout_session_of_payment(intent)["id"] == first
+    assert checkout_session_of_payment("pi_test_nobody") is None
+    fake.handle_post(SESSIONS_PATH, "mode=payment&success_url=x&line_items[0][price_data][currency]=usd&"
+                     "line_items[0][price_data][unit_amount]=500&line_items[0][quantity]=1", "second-key")
+    everything = fake.handle_get(f"{SESSIONS_PATH}?limit=10")[1]
+    assert everything["object"] == "list" and len(everything["data"]) == 2 and everything["data"][1]["id"] == first
+    assert [s["id"] for s in fake.handle_get(f"{SESSIONS_PATH}?status=complete")[1]["data"]] == [first]
+    assert fake.handle_get(f"{SESSIONS_PATH}?limit=1")[1]["has_more"] is True

@@ -4,6 +4,7 @@ Every path is safe to repeat. A double click reuses one pending Sale and therefo
 idempotency key, so Stripe hands back the same Checkout Session; fulfilment flips a Sale to paid
 with a conditional UPDATE, so the return page and the webhook can both arrive and only one wins.
 A refund works the same way: one idempotency key per sale, then a conditional UPDATE from paid.
+Refunds and lost disputes settled outside the app are mirrored onto sales by core.market.reversals.
 """
 
 from __future__ import annotations
@@ -190,7 +191,8 @@ def _stripe_purchase(principal: Principal, offer: dict) -> dict:
     return _redirect(sale_id, checkout)
 
 
-def _sale_for_session(checkout: dict) -> dict | None:
+def sale_for_session(checkout: dict) -> dict | None:
+    """The sale that created a Checkout Session (a Stripe session object), whatever its status."""
     with session_scope() as session:
         sale = session.exec(select(Sale).where(Sale.provider == "stripe",
                                                Sale.provider_ref == checkout["id"])).first()
@@ -216,7 +218,7 @@ def fulfil_checkout_session(session_id: str) -> dict:
     if not isinstance(session_id, str) or not session_id.startswith("cs_"):
         raise CheckoutError("That is not a Stripe Checkout session id (it should start with cs_).")
     checkout = retrieve_checkout_session(session_id)
-    sale = _sale_for_session(checkout)
+    sale = sale_for_session(checkout)
     payment_status = checkout.get("payment_status")
     result = {"sale_id": sale["id"] if sale else None, "payment_status": payment_status}
     if payment_status != "paid":
@@ -269,6 +271,17 @@ def _not_revocable(sale: dict) -> str:
             "(a sale is revoked, and refunded, at most once).")
 
 
+def _stripe_event_that_revoked(sale_id: int) -> str | None:
+    """The Stripe event id, when a webhook (core.market.reversals), not an admin, revoked the sale."""
+    with session_scope() as session:
+        revocation = session.exec(select(AuditEvent).where(AuditEvent.action == "sale_revoke",
+                                                           AuditEvent.target == f"sale:{sale_id}")
+                                  .order_by(AuditEvent.id.desc())).first()
+        if revocation is None or revocation.user_id is not None:
+            return None
+        return (revocation.detail or {}).get("stripe_event") or None
+
+
 def _refund_through_stripe(principal: Principal, sale: dict) -> dict:
     key = refund_idempotency_key(sale)
     metadata = {"sale_id": str(sale["id"]), "listing_id": str(sale["listing_id"]),
@@ -292,6 +305,8 @@ def revoke_sale(principal: Principal, sale_id: int, status: str = "refunded", re
     paid and PaymentProviderError says why. Any other status (a chargeback: the bank has already
     returned the money) and ledger sales only record the status. Revoking a sale that is not paid
     raises CheckoutError. Returns the sale plus "refund_id" and "refund" (None without a Stripe refund).
+    Refunds and lost disputes settled at Stripe reach sales through the webhook (core.market.reversals);
+    if this refund's own charge.refunded event revokes the sale first, the revocation still succeeds.
     """
     require_role(principal, "admin", action="revoke sales")
     status = (status or "").strip().lower()
@@ -322,6 +337,13 @@ def revoke_sale(principal: Principal, sale_id: int, status: str = "refunded", re
                                    detail=detail))
     current = _sale(sale_id)
     if not changed:
+        mirrored_by = _stripe_event_that_revoked(sale_id) if refund and current["status"] == "refunded" else None
+        if mirrored_by:
+            # This refund's own charge.refunded event reached the webhook receiver between Stripe's answer and
+            # the UPDATE above, and revoked the sale already: the admin's revocation did happen, once.
+            audit.record("sale_revoke_already_mirrored", principal.id, f"sale:{sale_id}", **detail,
+                         stripe_event=mirrored_by)
+            return {**current, "refund_id": refund["refund_id"], "refund": refund}
         if refund and current["status"] != "refunded":
             audit.record("sale_refund_conflict", principal.id, f"sale:{sale_id}", **detail,
                          recorded_status=current["status"])

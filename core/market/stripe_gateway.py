@@ -60,6 +60,17 @@ def retrieve_checkout_session(session_id: str, settings: Settings | None = None)
         raise _failure(f"look up checkout session {session_id}", error) from error
 
 
+def checkout_session_of_payment(payment_intent: str, settings: Settings | None = None) -> dict | None:
+    """The Checkout Session that took a PaymentIntent, or None when no session did (a payment made elsewhere)."""
+    client = _client(settings or get_settings())
+    try:
+        listed = client.v1.checkout.sessions.list(params={"payment_intent": payment_intent, "limit": 1}).to_dict()
+    except stripe.StripeError as error:
+        raise _failure(f"look up the checkout session of payment {payment_intent}", error) from error
+    sessions = listed.get("data") or []
+    return sessions[0] if sessions else None
+
+
 # Refund statuses meaning Stripe accepted the refund: the money is back with the buyer or on its way.
 REFUND_ISSUED = ("succeeded", "pending", "requires_action")
 

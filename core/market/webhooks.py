@@ -1,10 +1,26 @@
-"""Stripe webhooks: verify, fulfil paid Checkout Sessions, ignore the rest, never act on an event twice.
+"""Stripe webhooks: verify, fulfil paid Checkout Sessions, mirror refunds and lost disputes, never act twice.
+
+Events acted on:
+  checkout.session.completed, checkout.session.async_payment_succeeded
+      the sale behind a paid Checkout Session becomes paid (core.market.checkout.fulfil_checkout_session).
+  charge.refunded
+      a charge refunded in full outside the app (Stripe dashboard, API) makes its sale "refunded"; a partial
+      refund is only written to the audit log (stripe_partial_refund) and the sale stays paid.
+  charge.dispute.closed
+      a lost dispute makes the sale "chargeback"; a dispute won or closed otherwise is only audited
+      (stripe_dispute_closed). Both reversals: core.market.reversals.mirror_reversal.
+A revoked sale's download links stop working. The sale of a charge or dispute is found by asking Stripe
+for the Checkout Session of its payment intent. Only a paid sale (or one not yet fulfilled) changes, so
+the charge.refunded event of a refund an admin made in the app finds the sale refunded already and
+changes nothing. Every other event type is acknowledged and ignored.
 
 Stripe delivers events at least once and retries any non-2xx answer. A delivery that fails for a
-passing reason (Stripe unreachable while we re-read the session) answers 5xx, and a payment whose
+passing reason (Stripe unreachable while we read the session) answers 503, and a payment whose
 amount does not match its sale answers 422; neither is marked processed, so both stay visible as
-failing in the Stripe dashboard. A processed event id is recorded as an AuditEvent (action
-"stripe_event", target the event id) and a replay of it answers 200 without doing anything.
+failing in the Stripe dashboard. A payment that no sale here took (a Checkout Session, or the payment
+intent of a refund or dispute) is acknowledged with 200 and leaves a stripe_unmatched_payment audit
+event. A processed event id is recorded as an AuditEvent (action "stripe_event", target the event
+id) and a replay of it answers 200 without doing anything.
 
 Trying it locally with the Stripe CLI (test mode keys):
 
@@ -16,10 +32,13 @@ Trying it locally with the Stripe CLI (test mode keys):
     # then buy a paid listing on the Marketplace page with a test card (4242 4242 4242 4242).
     # `stripe trigger checkout.session.completed` makes a session no sale here created: it is
     # acknowledged as "not a workbench purchase" and leaves a stripe_unmatched_payment audit event.
+    # Refund that payment in full in the dashboard and the sale turns refunded (a partial refund is only
+    # audited); a dispute test card from Stripe's testing docs, with the dispute then lost, makes it chargeback.
 
-In production, register https://<your host>/stripe/webhook in the Stripe dashboard for the
-checkout.session.completed and checkout.session.async_payment_succeeded events and use that
-endpoint's signing secret.
+In production, register https://<your host>/stripe/webhook in the Stripe dashboard for these events:
+checkout.session.completed, checkout.session.async_payment_succeeded, charge.refunded and
+charge.dispute.closed, and use that endpoint's signing secret. The receiver needs STRIPE_SECRET_KEY too,
+to read sessions.
 """
 
 from __future__ import annotations
@@ -35,6 +54,7 @@ from sqlmodel import select
 from core import audit
 from core.config import get_settings
 from core.market.checkout import CheckoutError, UnmatchedPayment, fulfil_checkout_session
+from core.market.reversals import REVERSAL_EVENTS, mirror_reversal
 from core.market.stripe_gateway import PaymentProviderError
 from core.store.models import AuditEvent
 from core.store.sql import session_scope
@@ -70,19 +90,23 @@ def handle_webhook(payload: bytes, sig_header: str) -> tuple[int, str]:
         return 400, "The event has no id."
     if _already_processed(event_id):
         return 200, f"Event {event_id} was already processed."
-    outcome = "ignored"
-    if event_type in FULFIL_EVENTS:
-        session_id = str(((event.get("data") or {}).get("object") or {}).get("id") or "")
-        try:
-            outcome = fulfil_checkout_session(session_id)["status"]
-        except PaymentProviderError as error:
-            return 503, str(error)  # Stripe retries later; nothing was recorded
-        except UnmatchedPayment:
-            # Retrying cannot make it ours; fulfilment has already written an audit alert.
-            outcome = "not a workbench purchase"
-        except CheckoutError as error:
-            return 422, str(error)  # left unprocessed so it shows as failing in the Stripe dashboard
-    audit.record(EVENT_ACTION, None, event_id, type=event_type, outcome=outcome)
+    outcome, sale_id = "ignored", None
+    try:
+        if event_type in FULFIL_EVENTS:
+            session_id = str(((event.get("data") or {}).get("object") or {}).get("id") or "")
+            result = fulfil_checkout_session(session_id)
+            outcome, sale_id = result["status"], result["sale_id"]
+        elif event_type in REVERSAL_EVENTS:
+            result = mirror_reversal(event)
+            outcome, sale_id = result["status"], result["sale_id"]
+    except PaymentProviderError as error:
+        return 503, str(error)  # Stripe retries later; nothing was recorded
+    except UnmatchedPayment:
+        # Retrying cannot make it ours; an audit alert has already been written.
+        outcome = "not a workbench purchase"
+    except CheckoutError as error:
+        return 422, str(error)  # left unprocessed so it shows as failing in the Stripe dashboard
+    audit.record(EVENT_ACTION, None, event_id, type=event_type, outcome=outcome, sale_id=sale_id)
     return 200, f"{event_type}: {outcome}"
 
 
