@@ -1,9 +1,8 @@
-import json
 from pathlib import Path
 
 import streamlit as st
 
-from core.packaging.build import dataset_card_body, list_packages, package_detail
+from core.packaging.build import PackageBuildError, dataset_card_body, list_packages, package_detail, package_metadata
 from core.refine.runs import list_datasets, list_runs, run_detail
 from core.store import jobs
 from pages._ui import current_user, show_job
@@ -64,12 +63,18 @@ root = Path(package["path"])
 card_tab, files_tab, croissant_tab, datapackage_tab = st.tabs(["Dataset card", "Files and checksums",
                                                                 "Croissant", "datapackage.json"])
 with card_tab:
-    st.markdown(dataset_card_body(root))
+    card = dataset_card_body(root)
+    if card:
+        st.markdown(card)
+    else:
+        st.warning(f"The dataset card (README.md) is missing from {root}.")
 with files_tab:
     st.dataframe([{"file": name, **entry} for name, entry in package["files"].items()], hide_index=True,
                  width="stretch")
     st.caption(f"Stored at {root}")
-with croissant_tab:
-    st.json(json.loads((root / "croissant.json").read_text()), expanded=1)
-with datapackage_tab:
-    st.json(json.loads((root / "datapackage.json").read_text()), expanded=1)
+for tab, name in ((croissant_tab, "croissant.json"), (datapackage_tab, "datapackage.json")):
+    with tab:
+        try:
+            st.json(package_metadata(root, name), expanded=1)
+        except PackageBuildError as exc:
+            st.error(str(exc))

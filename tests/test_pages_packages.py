@@ -1,3 +1,5 @@
+import shutil
+
 from apptest_helpers import assert_no_exception, button, page_app
 from refine_fixtures import dataset_with_run
 
@@ -29,3 +31,20 @@ def test_buyer_sees_versions_but_no_build_form(workbench):
     at = page_app("packages.py", role="buyer")
     assert_no_exception(at)
     assert not [b for b in at.button if b.label == "Build package"]
+
+
+def test_a_version_whose_files_were_deleted_is_explained_not_a_crash(workbench):
+    dataset, _ = dataset_with_run()
+    at = page_app("packages.py", role="supplier")
+    at.selectbox(key="pkg_dataset").select(dataset["name"]).run()
+    at.text_input(key="pkg_title").input(f"Doomed pack {dataset['name']}").run()
+    button(at, "Build package").click().run()
+    assert jobs.wait_for(at.session_state["pkg_job"], timeout_s=60)["status"] == "succeeded"
+    built = list_packages(dataset["name"]).iloc[0]
+    shutil.rmtree(built["path"])  # an operator cleaned the disk
+    at.run()
+    at.selectbox(key="pkg_open").select(int(built["package_id"])).run()
+    assert_no_exception(at)
+    assert any("README.md) is missing" in w.value for w in at.warning)
+    assert sum("croissant.json is missing" in e.value or "datapackage.json is missing" in e.value
+               for e in at.error) == 2

@@ -219,3 +219,15 @@ def package_detail(package_id: int) -> dict:
         if package is None:
             raise PackageBuildError(f"No package {package_id}.")
         return package.model_dump()
+
+
+def package_metadata(package_path: str | Path, name: str) -> dict:
+    """A package's croissant.json or datapackage.json, parsed; PackageBuildError says what is wrong with it."""
+    path = Path(package_path) / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackageBuildError(f"{name} is missing from {path.parent}: the package's files were moved or "
+                                "deleted. Restore them, or build the version again.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageBuildError(f"{name} in {path.parent} cannot be read ({exc}); verify the package.") from None
