@@ -106,7 +106,7 @@ if user.role == "admin":
         if sales.empty:
             st.caption("No sales yet.")
         else:
-            st.dataframe(sales.assign(amount=sales["amount_cents"] / 100)[
+            st.dataframe(sales.assign(amount=sales["amount_cents"] / 100, currency=sales["currency"].str.upper())[
                 ["sale_id", "listing", "buyer", "amount", "currency", "provider", "status", "created_at"]],
                 hide_index=True, width="stretch",
                 column_config={"amount": st.column_config.NumberColumn("amount", format="%.2f")})
@@ -160,13 +160,13 @@ if results.empty:
             "Nothing is listed yet. Suppliers list package versions here.")
     st.stop()
 
-table = results.assign(price=results["price_cents"] / 100)[
+table = results.assign(price=results["price_cents"] / 100, currency=results["currency"].str.upper())[
     ["listing_id", "title", "category", "price", "currency", "license", "quality", "average_rating",
      "review_count", "package_version", "seller_name"]]
 picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                       key="mkt_results",
                       column_config={"price": st.column_config.NumberColumn("price", format="%.2f"),
-                                     "average_rating": st.column_config.NumberColumn("rating", format="%.1f ⭐")})
+                                     "average_rating": st.column_config.NumberColumn("rating", format="%.1f / 5")})
 rows = picked.selection.rows
 listing_id = int(table.iloc[rows[0]]["listing_id"]) if rows else st.session_state.get("mkt_open")
 if listing_id is None:
