@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.auth import Principal
-from core.market.checkout import recent_sales, revoke_sale
+from core.market.revocations import recent_sales, revoke_sale
 
 
 def _money(cents: int, currency: str) -> str:

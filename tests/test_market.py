@@ -23,10 +23,11 @@ from sqlmodel import select
 from core.auth import PermissionDenied, Principal
 from core.config import reset_settings_cache
 from core.market import tokens
-from core.market.checkout import CheckoutError, purchases, recent_sales, revoke_sale, start_purchase
+from core.market.checkout import CheckoutError, purchases, start_purchase
 from core.market.downloads import DownloadError, package_archive, verify_downloaded_archive
 from core.market.listings import ListingError, create_listing, listing_detail, relist, search_listings, unlist
 from core.market.reviews import MAX_REVIEW_CHARS, ReviewError, add_review, listing_ratings
+from core.market.revocations import recent_sales, revoke_sale
 from core.market.tokens import EXPIRED, INVALID, issue_download_token, redeem_download_token
 from core.store.models import AuditEvent, DataPackage, Dataset, Download, Sale
 from core.store.models import User as UserRow

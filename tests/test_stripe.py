@@ -24,14 +24,9 @@ from sqlmodel import select
 from test_market import make_listing, make_user, sales_of
 
 from core.config import reset_settings_cache
-from core.market import checkout
-from core.market.checkout import (
-    CheckoutError,
-    fulfil_checkout_session,
-    refund_idempotency_key,
-    revoke_sale,
-    start_purchase,
-)
+from core.market import revocations
+from core.market.checkout import CheckoutError, fulfil_checkout_session, start_purchase
+from core.market.revocations import refund_idempotency_key, revoke_sale
 from core.market.stripe_gateway import PaymentProviderError, checkout_session_of_payment, refund_checkout_payment
 from core.market.tokens import DownloadError, issue_download_token, redeem_download_token
 from core.market.webhooks import EVENT_ACTION, handle_webhook, serve_webhooks
@@ -414,17 +409,17 @@ def test_refund_key_is_stable_so_a_retry_after_a_lost_answer_cannot_refund_twice
     sale = deal["sale"]
     key = refund_idempotency_key(sale)
     assert key == refund_idempotency_key(dict(sale)) == f"dbw-refund-{sale['id']}-{deal['session_id']}"
-    real_refund = checkout.refund_checkout_payment
+    real_refund = revocations.refund_checkout_payment
 
     def refund_then_die(*args, **kwargs):
         real_refund(*args, **kwargs)  # Stripe refunds the payment ...
         raise ConnectionResetError("... and the answer is lost on its way back")
 
-    monkeypatch.setattr(checkout, "refund_checkout_payment", refund_then_die)
+    monkeypatch.setattr(revocations, "refund_checkout_payment", refund_then_die)
     with pytest.raises(ConnectionResetError):
         revoke_sale(deal["admin"], sale["id"], "refunded")
     assert only_sale(shop)["status"] == "paid" and len(fake.refunds) == 1
-    monkeypatch.setattr(checkout, "refund_checkout_payment", real_refund)
+    monkeypatch.setattr(revocations, "refund_checkout_payment", real_refund)
     retried = revoke_sale(deal["admin"], sale["id"], "refunded", reason="second try")
     [refund] = fake.refunds.values()
     assert retried["refund_id"] == refund["id"] and retried["status"] == "refunded"
@@ -434,14 +429,14 @@ def test_refund_key_is_stable_so_a_retry_after_a_lost_answer_cannot_refund_twice
 def test_chargeback_recorded_while_stripe_refunds_is_reported(shop, monkeypatch):
     deal = bought(shop)
     sale_id = deal["sale"]["id"]
-    real_refund = checkout.refund_checkout_payment
+    real_refund = revocations.refund_checkout_payment
 
     def refund_while_another_admin_records_a_chargeback(*args, **kwargs):
         refund = real_refund(*args, **kwargs)
         revoke_sale(deal["admin"], sale_id, "chargeback", reason="the other admin")
         return refund
 
-    monkeypatch.setattr(checkout, "refund_checkout_payment", refund_while_another_admin_records_a_chargeback)
+    monkeypatch.setattr(revocations, "refund_checkout_payment", refund_while_another_admin_records_a_chargeback)
     with pytest.raises(CheckoutError, match=rf"Stripe refund re_test_\w+ was issued, but sale #{sale_id} was "
                        "marked chargeback meanwhile; check the payment in the Stripe dashboard"):
         revoke_sale(deal["admin"], sale_id, "refunded")
@@ -684,14 +679,14 @@ def test_app_refund_whose_event_is_mirrored_first_still_succeeds(shop, monkeypat
     fake = shop["fake"]
     deal = bought(shop)
     sale_id = deal["sale"]["id"]
-    real_refund, answers = checkout.refund_checkout_payment, []
+    real_refund, answers = revocations.refund_checkout_payment, []
 
     def refund_and_the_webhook_is_quicker(*args, **kwargs):
         refund = real_refund(*args, **kwargs)
         answers.append(deliver("charge.refunded", fake.charge(deal["payment_intent"]))[0])
         return refund
 
-    monkeypatch.setattr(checkout, "refund_checkout_payment", refund_and_the_webhook_is_quicker)
+    monkeypatch.setattr(revocations, "refund_checkout_payment", refund_and_the_webhook_is_quicker)
     revoked = revoke_sale(deal["admin"], sale_id, "refunded", reason="Buyer asked")
     assert answers == [(200, "charge.refunded: refunded")]
     [refund] = fake.refunds.values()
