@@ -3,7 +3,8 @@
 Flow: look each family up in the signal cache (id + content hash), split the items that still need
 something into batches, run the needed families per batch on the executor (results come back in
 order, so runs are deterministic), store what was computed, then cluster duplicates and topics over
-all items and take the weighted quality with the caller's weights.
+all items and take the weighted quality with the caller's weights. With worker processes the topics are
+clustered in a thread of this process while the workers run, since they need only the texts.
 """
 
 from __future__ import annotations
