@@ -17,13 +17,10 @@ event therefore do not fight: whichever of the two reaches the sale second chang
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from core import audit
 from core.market.checkout import FULFILLABLE, UnmatchedPayment, sale_for_session
+from core.market.revocations import record_revocation, sale_by_id
 from core.market.stripe_gateway import checkout_session_of_payment
-from core.store.models import AuditEvent, Sale
-from core.store.sql import session_scope
 
 REFUND_EVENT = "charge.refunded"
 DISPUTE_CLOSED_EVENT = "charge.dispute.closed"
@@ -51,21 +48,6 @@ def _sale_of_payment(payment_intent: str, event: dict, stripe_object: dict) -> t
         raise UnmatchedPayment(f"Payment {payment_intent or '(none)'} matches no purchase on record; "
                                "an admin has been alerted.")
     return sale, checkout
-
-
-def _revoke(sale: dict, status: str, detail: dict) -> bool:
-    """Set the status of a paid (or not yet fulfilled) sale and record why, together; False if it was not."""
-    with session_scope() as session:
-        changed = session.exec(update(Sale).where(Sale.id == sale["id"], Sale.status.in_(REVERSIBLE))
-                               .values(status=status)).rowcount == 1
-        if changed:
-            session.add(AuditEvent(action="sale_revoke", user_id=None, target=f"sale:{sale['id']}", detail=detail))
-    return changed
-
-
-def _current_status(sale_id: int) -> str:
-    with session_scope() as session:
-        return session.get(Sale, sale_id).status
 
 
 def mirror_reversal(event: dict) -> dict:
@@ -105,6 +87,6 @@ def mirror_reversal(event: dict) -> dict:
     # The same first keys as an admin's revocation, so the audit trail reads alike.
     detail = {"status": status, "reason": reason, "provider": sale["provider"], "amount_cents": sale["amount_cents"],
               "currency": sale["currency"], "source": SOURCE, **base}
-    if _revoke(sale, status, detail):
+    if record_revocation(sale["id"], status, REVERSIBLE, None, detail):
         return {"status": status, "sale_id": sale["id"]}
-    return {"status": f"already {_current_status(sale['id'])}", "sale_id": sale["id"]}
+    return {"status": f"already {sale_by_id(sale['id'])['status']}", "sale_id": sale["id"]}

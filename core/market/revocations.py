@@ -27,10 +27,22 @@ def refund_idempotency_key(sale: dict) -> str:
     return f"dbw-refund-{sale['id']}-{sale['provider_ref']}"
 
 
-def _sale(sale_id: int) -> dict | None:
+def sale_by_id(sale_id: int) -> dict | None:
     with session_scope() as session:
         sale = session.get(Sale, sale_id)
         return sale.model_dump() if sale else None
+
+
+def record_revocation(sale_id: int, status: str, from_statuses: tuple[str, ...], user_id: int | None,
+                      detail: dict) -> bool:
+    """Set a sale's status, only while it is in `from_statuses`, and write its "sale_revoke" audit event in the
+    same transaction; False (nothing written) when the sale had already moved on. user_id None: a webhook."""
+    with session_scope() as session:
+        changed = session.exec(update(Sale).where(Sale.id == sale_id, Sale.status.in_(from_statuses))
+                               .values(status=status)).rowcount == 1
+        if changed:
+            session.add(AuditEvent(action="sale_revoke", user_id=user_id, target=f"sale:{sale_id}", detail=detail))
+    return changed
 
 
 def _not_revocable(sale: dict) -> str:
@@ -82,7 +94,7 @@ def revoke_sale(principal: Principal, sale_id: int, status: str = "refunded", re
     if not status or len(status) > MAX_STATUS_CHARS or status in PURCHASE_STATUSES:
         raise CheckoutError(f"Revoking sets a status such as refunded or chargeback (at most {MAX_STATUS_CHARS} "
                             f"characters), not {', '.join(PURCHASE_STATUSES)}.")
-    sale = _sale(sale_id)
+    sale = sale_by_id(sale_id)
     if sale is None:
         raise CheckoutError(f"Sale #{sale_id} does not exist.")
     if sale["status"] != "paid":
@@ -98,13 +110,8 @@ def revoke_sale(principal: Principal, sale_id: int, status: str = "refunded", re
                       idempotency_key=refund["idempotency_key"], already_refunded_at_stripe=refund["already_refunded"])
     # The status and its audit record (with the refund id) are written together, and only over a paid
     # sale: of two racing revocations one changes the sale; the other, refunded by the same key, changes nothing.
-    with session_scope() as session:
-        changed = session.exec(update(Sale).where(Sale.id == sale_id, Sale.status == "paid")
-                               .values(status=status)).rowcount == 1
-        if changed:
-            session.add(AuditEvent(action="sale_revoke", user_id=principal.id, target=f"sale:{sale_id}",
-                                   detail=detail))
-    current = _sale(sale_id)
+    changed = record_revocation(sale_id, status, ("paid",), principal.id, detail)
+    current = sale_by_id(sale_id)
     if not changed:
         mirrored_by = _stripe_event_that_revoked(sale_id) if refund and current["status"] == "refunded" else None
         if mirrored_by:
