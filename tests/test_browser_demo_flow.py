@@ -37,6 +37,14 @@ def wait_for_text(page, pattern: str, timeout_ms: int = 240_000) -> None:
     wait_idle(page)
 
 
+def sign_in_again(page, demo_button: str) -> None:
+    """Sign out, then sign in with one of the sign-in page's demo buttons."""
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    page.get_by_role("button", name=demo_button).click()
+    wait_idle(page)
+
+
 def select_first_row(page, testid_container: str = "[data-testid='stDataFrame']") -> None:
     """Tick the first row of a selectable st.dataframe (a canvas grid: click where the checkbox is drawn)."""
     grid = page.locator(testid_container).first
@@ -105,10 +113,7 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         wait_for_text(page, "Listed '")
         screenshot(page, "flow-6-listed")
 
-        page.get_by_role("button", name="Sign out").click()
-        wait_idle(page)
-        page.get_by_role("button", name="Demo buyer").click()
-        wait_idle(page)
+        sign_in_again(page, "Demo buyer")
         open_page(page, "Marketplace")
         select_first_row(page)
         page.get_by_role("button", name=re.compile("^(Get it for free|Buy for)")).click()
@@ -126,10 +131,7 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         screenshot(page, "flow-7-bought-and-reviewed")
 
         # The admin revokes that sale (a ledger sale: recorded, no Stripe call); the buyer's downloads stop.
-        page.get_by_role("button", name="Sign out").click()
-        wait_idle(page)
-        page.get_by_role("button", name="Try the demo").click()
-        wait_idle(page)
+        sign_in_again(page, "Try the demo")
         open_page(page, "Marketplace")
         page.get_by_text("Sales", exact=True).first.click()
         wait_idle(page)
