@@ -2,7 +2,7 @@
 
 This is a cross-batch step (clusters only mean something over the whole set). It is built for 100,000
 documents in seconds: each document contributes its opening `SAMPLE_CHARS` (title and lead say what it is
-about), tokens come from str.translate and Arrow's split and dictionary encoding, and the term-document matrix
+about), tokens come from a SeparatorTable and Arrow's split and dictionary encoding, and the term-document matrix
 is built with numpy and scipy instead of a per-token Python loop. Mini-batch k-means is fitted on at most
 `FIT_SAMPLE` documents and then assigns every document to the nearest centre (small sets use full k-means).
 """
@@ -77,8 +77,9 @@ def topic_clusters(texts: pd.Series, n_topics: int | None = None,
 def term_counts(texts: pd.Series) -> tuple[sp.csr_matrix, np.ndarray]:
     """Document x term counts over the texts' openings, stop words and non-words removed.
 
-    All openings are joined into one string with a marker token between documents, so lower-casing,
-    punctuation stripping and splitting run once in C; the markers' positions give each token's document.
+    All openings are lower-cased and joined into one string with a marker token between documents, so
+    punctuation stripping and splitting run once over the corpus; the markers' positions give each token's
+    document.
     """
     n_docs = len(texts)
     # Lower-cased one opening at a time: str.lower is several times faster on an ASCII string than on one
