@@ -161,23 +161,25 @@ class ListingRun:
     pages: list[PageResult]
 
 
-def _warm_up(extract, labelled_pages: list) -> None:
-    """One untimed call, so lazy imports and caches are not billed to the first page."""
+def _timed_extractions(extract, set_dir: str | Path):
+    """(page id, truth, extractor output, seconds) for every labelled page of a set, timing only the extractor.
+
+    One untimed call comes first, so lazy imports and caches are not billed to the first page."""
+    labelled_pages = load_labelled_pages(set_dir)
     if labelled_pages:
         _, truth, html_path = labelled_pages[0]
         extract(read_html_file(html_path), truth.get("url"))
+    for page_id, truth, html_path in labelled_pages:
+        html = read_html_file(html_path)
+        started = time.perf_counter()
+        result = extract(html, truth.get("url"))
+        yield page_id, truth, result, time.perf_counter() - started
 
 
 def run_article_benchmark(set_dir: str | Path) -> ArticleRun:
     """Extract every labelled article page and score its text against the ground truth."""
     scores, pages = ArticleScores(), []
-    labelled_pages = load_labelled_pages(set_dir)
-    _warm_up(extract_article, labelled_pages)
-    for page_id, truth, html_path in labelled_pages:
-        html = read_html_file(html_path)
-        started = time.perf_counter()
-        article = extract_article(html, truth.get("url"))
-        seconds = time.perf_counter() - started
+    for page_id, truth, article, seconds in _timed_extractions(extract_article, set_dir):
         precision, recall = scores.add(article["text"], truth.get("articleBody", ""))
         outcome = {"precision": precision, "recall": recall}
         pages.append(PageResult(page_id, truth.get("url"), seconds, outcome,
@@ -198,13 +200,7 @@ def run_listing_benchmark(set_dir: str | Path) -> ListingRun:
     """Extract every labelled product page and score each field against the ground truth."""
     counts = {name: FieldCounts() for name in LISTING_SCORED_FIELDS}
     pages = []
-    labelled_pages = load_labelled_pages(set_dir)
-    _warm_up(extract_listing, labelled_pages)
-    for page_id, truth, html_path in labelled_pages:
-        html = read_html_file(html_path)
-        started = time.perf_counter()
-        listing = extract_listing(html, truth.get("url"))
-        seconds = time.perf_counter() - started
+    for page_id, truth, listing, seconds in _timed_extractions(extract_listing, set_dir):
         expected = {name: expected_listing_values(truth, name) for name in LISTING_SCORED_FIELDS}
         outcome = {
             name: score_listing_field(counts[name], name, listing.get(name), expected[name])
