@@ -38,7 +38,6 @@ class Source(SQLModel, table=True):
     kind: str = Field(max_length=30)  # feed | sitemap | listing_index | json_api | url_list | upload
     config: dict = _json()
     license: str | None = Field(default=None, max_length=100)
-    allow_private_hosts: bool = False
     robots_override: bool = False
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -107,6 +106,7 @@ class RefinementRun(SQLModel, table=True):
     timings: dict = _json()
     code_version: str = Field(default="", max_length=100)
     validated_path: str | None = Field(default=None, max_length=1000)
+    error: str | None = Field(default=None, sa_column=Column(Text))  # why a run failed or was interrupted
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -137,6 +137,8 @@ class DataPackage(SQLModel, table=True):
     manifest: dict = _json()
     metrics: dict = _json()
     changelog: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    job_id: int | None = Field(default=None, foreign_key="job.id")  # the build job, to tell live from dead builds
+    error: str | None = Field(default=None, sa_column=Column(Text))  # why a build failed or was interrupted
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -220,4 +222,26 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(index=True, max_length=100)
     target: str = Field(default="", max_length=300)
     detail: dict = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in try, kept for a short window so failures can be throttled per account and per address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, max_length=320)
+    address: str = Field(default="", index=True, max_length=64)  # client address, "" when unknown
+    succeeded: bool = False
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class NetworkAllowEntry(SQLModel, table=True):
+    """A private/loopback `host:port` an admin allowed crawls to reach (settings can add more; users never can)."""
+
+    __table_args__ = (UniqueConstraint("host", "port", name="uq_network_allow_host_port"),)
+    id: int | None = Field(default=None, primary_key=True)
+    host: str = Field(max_length=255)
+    port: int
+    reason: str = Field(default="", max_length=300)
+    added_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
