@@ -10,6 +10,11 @@ user = current_user()
 
 if user is None:
     navigation = st.navigation([st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:")])
+elif user.role == "buyer":
+    # Buyers see the marketplace and what they bought, nothing raw.
+    navigation = st.navigation({
+        "Sell": [st.Page("pages/marketplace.py", title="Marketplace", icon=":material/storefront:", default=True)],
+    })
 else:
     navigation = st.navigation({
         "Workbench": [

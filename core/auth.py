@@ -7,15 +7,20 @@ download. Passwords are hashed with argon2id (memory-hard).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+import secrets
 from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from core import login_throttle
 from core.config import get_settings
 from core.store.models import User
 from core.store.sql import session_scope
@@ -23,6 +28,9 @@ from core.store.sql import session_scope
 ROLES = ("supplier", "buyer", "admin")
 SELF_SERVICE_ROLES = ("supplier", "buyer")
 MIN_PASSWORD_LENGTH = 10
+# argon2 hashes any length, but a megabyte "password" is only a way to burn the server's CPU.
+MAX_PASSWORD_LENGTH = 1024
+MIN_DISTINCT_CHARACTERS = 5
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _hasher = PasswordHasher()
 
@@ -64,8 +72,9 @@ def sign_up(email: str, password: str, display_name: str, role: str, *, created_
     email = (email or "").strip().lower()
     if not _EMAIL.match(email):
         raise AuthError("Enter a valid email address.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    problem = password_problem(password or "", email)
+    if problem:
+        raise AuthError(problem)
     if role not in ROLES:
         raise AuthError(f"Role must be one of {', '.join(ROLES)}.")
     if role not in SELF_SERVICE_ROLES and (created_by is None or created_by.role != "admin"):
@@ -81,21 +90,66 @@ def sign_up(email: str, password: str, display_name: str, role: str, *, created_
         raise AuthError("An account with this email already exists; sign in instead.") from None
 
 
-def authenticate(email: str, password: str) -> Principal:
-    email = (email or "").strip().lower()
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a new password is refused, or None.
+
+    Length is what makes a password hard to guess; the other rules only catch passwords that reach the
+    length while being trivial: all spaces, the email address itself, one or two characters repeated.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters."
+    if not password.strip():
+        return "A password cannot be only spaces."
+    guessable = {email.lower(), email.split("@")[0].lower()} - {""}
+    if password.strip().lower() in guessable:
+        return "Do not use your email address as your password."
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        return f"Use at least {MIN_DISTINCT_CHARACTERS} different characters in your password."
+    return None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Hashed with the same parameters as real passwords, so verifying against it costs the same.
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
+def _password_matches(stored_hash: str | None, password: str) -> bool:
+    """Always spends one argon2 verification, so an unknown email fails as slowly as a wrong password."""
+    usable = bool(stored_hash) and stored_hash.startswith("$argon2")
+    try:
+        _hasher.verify(stored_hash if usable else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return usable
+
+
+def authenticate(email: str, password: str, address: str = "") -> Principal:
+    """Check a password sign-in; address is the client's network address ("" when unknown) for throttling."""
+    email = (email or "").strip().lower()[:320]
+    password = (password or "")[:MAX_PASSWORD_LENGTH + 1]
+    address = (address or "").strip()[:64]
+    locked = login_throttle.locked_for(email, address)
+    if locked:
+        # Said the same way for unknown emails, whose failures are counted too.
+        minutes = login_throttle.minutes_to_wait(locked)
+        raise AuthError(f"Too many failed sign-ins; try again in {minutes} minute{'s' if minutes != 1 else ''}.")
     with session_scope() as session:
         user = session.exec(select(User).where(User.email == email)).first()
-        if user is None or user.is_demo:
-            # Same message either way, so the form does not reveal which emails exist.
-            raise AuthError("Email or password is wrong.")
-        try:
-            _hasher.verify(user.password_hash, password or "")
-        except (VerificationError, InvalidHashError):
-            raise AuthError("Email or password is wrong.") from None
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
-            session.add(user)
-        return _principal(user)
+        account = _principal(user) if user is not None and not user.is_demo else None
+        stored_hash = user.password_hash if account else None
+    # Demo and unknown accounts still pay for a verification, so timing does not tell which emails exist.
+    matched = _password_matches(stored_hash, password) and len(password) <= MAX_PASSWORD_LENGTH
+    login_throttle.record_attempt(email, address, succeeded=matched)
+    if not matched:
+        raise AuthError("Email or password is wrong.")
+    if _hasher.check_needs_rehash(stored_hash):
+        with session_scope() as session:
+            session.exec(update(User).where(User.id == account.id, User.password_hash == stored_hash)
+                         .values(password_hash=_hasher.hash(password)))
+    return account
 
 
 def get_user(user_id: int) -> Principal | None:
@@ -122,7 +176,11 @@ def is_local_address(address: str | None) -> bool:
 
 
 def demo_login_allowed(bound_address: str | None) -> bool:
-    return get_settings().demo_login and is_local_address(bound_address)
+    """Password-less demo accounts only when nobody else can reach them: the server listens on loopback
+    and the address it is published under (PUBLIC_BASE_URL, which a proxy in front would use) is loopback too."""
+    settings = get_settings()
+    public_host = urlsplit(settings.public_base_url or "").hostname
+    return settings.demo_login and is_local_address(bound_address) and is_local_address(public_host)
 
 
 def demo_principal(role: str = "admin") -> Principal:

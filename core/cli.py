@@ -25,11 +25,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from core.auth import cli_principal
     from core.bootstrap import init_workbench
     from core.status import workbench_status
 
     init_workbench()
-    status = workbench_status(job_limit=args.jobs)
+    status = workbench_status(cli_principal(), job_limit=args.jobs)
     if args.json:
         print(json.dumps(status, indent=2, default=str))
         return 0 if status["sql"]["ok"] and status["raw"]["ok"] else 1

@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.sources.allowlist import AllowListError, parse_endpoint_list
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
     scraper_retries: int = Field(default=3, ge=0, le=20)
     scraper_max_page_mb: float = Field(default=5.0, gt=0, le=500)
     scraper_max_redirects: int = Field(default=5, ge=0, le=30)
+    network_allowlist: str = Field(
+        default="", description="Comma-separated exact HOST:PORT pairs crawls may reach although private"
+    )
 
     job_workers: int = Field(default=2, ge=1, le=32)
 
@@ -67,6 +72,19 @@ class Settings(BaseSettings):
         if value and not value.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return value
+
+    @field_validator("network_allowlist")
+    @classmethod
+    def _allowlist_entries(cls, value: str) -> str:
+        try:
+            parse_endpoint_list(value)
+        except AllowListError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @property
+    def network_allowlist_endpoints(self) -> frozenset[tuple[str, int]]:
+        return parse_endpoint_list(self.network_allowlist)
 
     @property
     def sql_url(self) -> str:

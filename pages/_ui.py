@@ -41,6 +41,24 @@ def current_user() -> Principal | None:
     return Principal(**data) if data else None
 
 
+def require_page_user(*roles: str) -> Principal:
+    """The signed-in user when their role may use this page; otherwise explain and stop the page.
+
+    Navigation already hides pages a role cannot use; this catches a page opened by URL or a session
+    whose role changed. The core functions the page calls check again.
+    """
+    user = current_user()
+    if user is None:
+        st.warning("Sign in to use this page.")
+        st.stop()
+    if roles and user.role not in roles:
+        allowed = " or ".join(roles)
+        st.warning(f"This page is for a {allowed}; you are signed in as a {user.role}. "
+                   "Open the Marketplace to find and download datasets.")
+        st.stop()
+    return user
+
+
 def sign_in_as(principal: Principal) -> None:
     st.session_state[USER_KEY] = principal.as_dict()
 
@@ -79,18 +97,18 @@ def show_job(job_id: int, key: str) -> dict | None:
 
     @st.fragment(run_every=1.0)
     def _live() -> None:
-        job = jobs.get_job(job_id)
+        job = jobs.get_job(current_user(), job_id)
         if job is None:
             st.warning(f"Job {job_id} no longer exists.")
             return
         if job["status"] in ("queued", "running"):
             st.progress(job["progress"], text=f"{job['kind']} job {job_id}: {job['message']}")
             if st.button("Stop", key=f"{key}_stop_{job_id}"):
-                jobs.request_cancel(job_id)
+                jobs.request_cancel(current_user(), job_id)
             return
         st.rerun()  # finished: redraw the whole page once, without polling
 
-    job = jobs.get_job(job_id)
+    job = jobs.get_job(current_user(), job_id)
     if job and job["status"] in ("queued", "running"):
         _live()
     elif job and job["status"] == "succeeded":

@@ -13,13 +13,13 @@ from core.market.stripe_gateway import PaymentProviderError
 from core.market.tokens import issue_download_token, redeem_download_token
 from core.packaging.build import dataset_card_body, list_packages
 from pages._sales_admin import sales_section
-from pages._ui import current_user
+from pages._ui import require_page_user
 
 MARKET_ERRORS = (ListingError, CheckoutError, DownloadError, ReviewError, PaymentProviderError, PermissionDenied)
 SORTS = {"newest": "Newest", "rating": "Best rated", "price": "Lowest price", "quality": "Highest quality"}
 
 st.title("Marketplace")
-user = current_user()
+user = require_page_user()
 
 session_id = st.query_params.get("checkout_session_id")
 if session_id:  # back from Stripe Checkout: fulfil once (the webhook may already have done it)
@@ -35,7 +35,7 @@ if session_id:  # back from Stripe Checkout: fulfil once (the webhook may alread
 
 if user.role in ("supplier", "admin"):
     with st.expander("List a package for sale"):
-        packages = list_packages()
+        packages = list_packages(user)
         packages = packages[packages["status"] == "published"]
         if packages.empty:
             st.caption("Build a package on the **Packages** page first.")
@@ -77,7 +77,7 @@ with st.container(border=True):
     language = c6.text_input("Language (ISO code)", key="mkt_filter_language")
     licence = c7.text_input("Licence (SPDX)", key="mkt_filter_license")
 
-results = search_listings(text=text or None, category=category or None, language=language or None,
+results = search_listings(user, text=text or None, category=category or None, language=language or None,
                           license=licence or None, max_price_cents=int(max_price * 100) or None,
                           min_rating=min_rating or None, sort=sort)
 if results.empty:
@@ -98,7 +98,7 @@ if listing_id is None:
     st.caption("Select a dataset to see its details, buy it or download it.")
     st.stop()
 st.session_state["mkt_open"] = listing_id
-detail = listing_detail(listing_id)
+detail = listing_detail(user, listing_id)
 listing, package = detail["listing"], detail["package"]
 
 st.subheader(listing["title"])

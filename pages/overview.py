@@ -2,17 +2,20 @@ import pandas as pd
 import streamlit as st
 
 from core import charts
+from core.auth import Principal
 from core.status import workbench_status
+from pages._ui import require_page_user
 
 st.title("Overview")
+user = require_page_user("supplier", "admin")
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def _status() -> dict:
-    return workbench_status(job_limit=15)
+def _status(principal: Principal) -> dict:
+    return workbench_status(principal, job_limit=15)
 
 
-status = _status()
+status = _status(user)
 counts = status["counts"]
 if counts:
     cols = st.columns(len(counts))

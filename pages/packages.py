@@ -5,48 +5,47 @@ import streamlit as st
 from core.packaging.build import PackageBuildError, dataset_card_body, list_packages, package_detail, package_metadata
 from core.refine.runs import list_datasets, list_runs, run_detail
 from core.store import jobs
-from pages._ui import current_user, show_job
+from pages._ui import require_page_user, show_job
 
 st.title("Packages")
 st.caption("Versioned, documented datasets built from a refinement run's kept items: data files, manifest with "
            "checksums, Croissant and Frictionless metadata, and a dataset card.")
-user = current_user()
+user = require_page_user("supplier", "admin")
 
-if user.role in ("supplier", "admin"):
-    with st.expander("Build a new package version", expanded=True):
-        datasets = list_datasets()
-        if not datasets:
-            st.info("No datasets yet: scrape or upload data first, then refine it.")
+with st.expander("Build a new package version", expanded=True):
+    datasets = list_datasets(user)
+    if not datasets:
+        st.info("No datasets yet: scrape or upload data first, then refine it.")
+    else:
+        dataset = st.selectbox("Dataset", [d["name"] for d in datasets], key="pkg_dataset")
+        dataset_id = next(d["id"] for d in datasets if d["name"] == dataset)
+        runs = list_runs(user, dataset_id)
+        runs = runs[runs["status"] == "succeeded"]
+        if runs.empty:
+            st.info("This dataset has no finished refinement run. Run one on the **Refine** page.")
         else:
-            dataset = st.selectbox("Dataset", [d["name"] for d in datasets], key="pkg_dataset")
-            dataset_id = next(d["id"] for d in datasets if d["name"] == dataset)
-            runs = list_runs(dataset_id)
-            runs = runs[runs["status"] == "succeeded"]
-            if runs.empty:
-                st.info("This dataset has no finished refinement run. Run one on the **Refine** page.")
-            else:
-                run_id = st.selectbox(
-                    "Refinement run", runs["run_id"].tolist(), key="pkg_run",
-                    format_func=lambda r: f"run {r}: {int(runs.set_index('run_id').loc[r, 'kept']):,} kept")
-                languages = sorted((run_detail(run_id)["metrics"].get("languages") or {}).keys())
-                c1, c2 = st.columns(2)
-                title = c1.text_input("Title", key="pkg_title", placeholder="e.g. European news articles 2026")
-                licence = c2.text_input("Licence (SPDX)", value="CC-BY-4.0", key="pkg_license")
-                keep_languages = c1.multiselect("Only these languages (empty: all)", languages, key="pkg_languages")
-                formats = c2.multiselect("Formats", ["jsonl", "csv", "parquet"], default=["jsonl", "csv", "parquet"],
-                                         key="pkg_formats")
-                change = st.radio("Version bump from the previous version", ["minor", "patch", "major"],
-                                  horizontal=True, key="pkg_change")
-                description = st.text_area("Description", key="pkg_description", height=80)
-                if st.button("Build package", type="primary", disabled=not (title and formats), key="pkg_build"):
-                    st.session_state["pkg_job"] = jobs.submit("package", {
-                        "user_id": user.id, "dataset": dataset, "run_id": int(run_id), "title": title,
-                        "license": licence, "formats": formats, "languages": keep_languages, "change": change,
-                        "description": description}, user_id=user.id)
-    if "pkg_job" in st.session_state:
-        show_job(st.session_state["pkg_job"], key="pkg")
+            run_id = st.selectbox(
+                "Refinement run", runs["run_id"].tolist(), key="pkg_run",
+                format_func=lambda r: f"run {r}: {int(runs.set_index('run_id').loc[r, 'kept']):,} kept")
+            languages = sorted((run_detail(user, run_id)["metrics"].get("languages") or {}).keys())
+            c1, c2 = st.columns(2)
+            title = c1.text_input("Title", key="pkg_title", placeholder="e.g. European news articles 2026")
+            licence = c2.text_input("Licence (SPDX)", value="CC-BY-4.0", key="pkg_license")
+            keep_languages = c1.multiselect("Only these languages (empty: all)", languages, key="pkg_languages")
+            formats = c2.multiselect("Formats", ["jsonl", "csv", "parquet"], default=["jsonl", "csv", "parquet"],
+                                     key="pkg_formats")
+            change = st.radio("Version bump from the previous version", ["minor", "patch", "major"],
+                              horizontal=True, key="pkg_change")
+            description = st.text_area("Description", key="pkg_description", height=80)
+            if st.button("Build package", type="primary", disabled=not (title and formats), key="pkg_build"):
+                st.session_state["pkg_job"] = jobs.submit("package", {
+                    "dataset": dataset, "run_id": int(run_id), "title": title,
+                    "license": licence, "formats": formats, "languages": keep_languages, "change": change,
+                    "description": description}, user)
+if "pkg_job" in st.session_state:
+    show_job(st.session_state["pkg_job"], key="pkg")
 
-packages = list_packages()
+packages = list_packages(user)
 st.subheader("Versions")
 if packages.empty:
     st.caption("No packages yet.")
@@ -58,7 +57,7 @@ if published.empty:
     st.stop()
 choice = st.selectbox("Open a version", published["package_id"].tolist(), key="pkg_open",
                       format_func=lambda p: "{name} {version}".format(**published.set_index("package_id").loc[p]))
-package = package_detail(int(choice))
+package = package_detail(user, int(choice))
 root = Path(package["path"])
 card_tab, files_tab, croissant_tab, datapackage_tab = st.tabs(["Dataset card", "Files and checksums",
                                                                 "Croissant", "datapackage.json"])

@@ -3,12 +3,14 @@ import streamlit as st
 
 from core import quality_charts as qc
 from core.refine.runs import items_by_ids, list_runs, run_detail, run_tables
+from pages._ui import require_page_user
 
 st.title("Quality")
 st.caption("What a refinement run did: the funnel, each signal's distribution with its threshold, breakdowns, "
            "duplicate clusters and the items each rule dropped.")
 
-runs = list_runs()
+user = require_page_user("supplier", "admin")
+runs = list_runs(user)
 runs = runs[runs["status"] == "succeeded"]
 if runs.empty:
     st.info("No finished refinement runs yet. Run one on the **Refine** page.")
@@ -27,12 +29,12 @@ run_id = st.selectbox("Refinement run", run_ids, index=run_ids.index(default) if
 
 
 @st.cache_data(show_spinner="Loading the run...", max_entries=3)
-def _tables(run: int) -> pd.DataFrame:
-    return run_tables(run)
+def _tables(principal, run: int) -> pd.DataFrame:
+    return run_tables(principal, run)
 
 
-detail = run_detail(run_id)
-table = _tables(run_id)
+detail = run_detail(user, run_id)
+table = _tables(user, run_id)
 counts, metrics = detail["counts"], detail["metrics"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Input items", f"{counts['input']:,}")
@@ -76,7 +78,7 @@ with dup_tab:
             cluster = st.selectbox("Open a cluster", clusters.index.tolist(), key="q_cluster",
                                    format_func=lambda c: f"{c} ({clusters[c]} members)")
             members = table[table["duplicate_cluster"] == cluster]
-            texts = items_by_ids(members["id"].tolist()).set_index("id")
+            texts = items_by_ids(user, members["id"].tolist()).set_index("id")
             cols = st.columns(min(len(members), 3))
             for index, member in enumerate(members.itertuples()):
                 with cols[index % len(cols)].container(border=True):
@@ -96,7 +98,7 @@ with dropped_tab:
         reason = st.selectbox("Reason", reasons.index.tolist(), key="q_reason",
                               format_func=lambda r: f"{r} ({reasons[r]:,})")
         dropped = table[table["drop_reason"] == reason].head(25)
-        texts = items_by_ids(dropped["id"].tolist()).set_index("id")
+        texts = items_by_ids(user, dropped["id"].tolist()).set_index("id")
         dropped = dropped.assign(text=[str(texts.at[i, "text"])[:300] if i in texts.index else "" for i in
                                        dropped["id"]])
         shown = [c for c in ("id", "title", "quality", "language", "text", "url") if c in dropped]
@@ -109,14 +111,14 @@ with compare_tab:
         st.caption("Run another recipe to compare.")
     else:
         other = st.selectbox("Compare with", others, format_func=_label, key="q_compare")
-        other_detail = run_detail(other)
+        other_detail = run_detail(user, other)
         st.plotly_chart(qc.run_comparison(counts["dropped_by_rule"], other_detail["counts"]["dropped_by_rule"],
                                           f"run {run_id}", f"run {other}"), width="stretch", key="q_cmp")
         joined = table[["id", "kept"]].merge(_tables(other)[["id", "kept"]], on="id", suffixes=("", "_other"))
         flipped = joined[joined["kept"] != joined["kept_other"]]
         st.metric("Items whose decision differs", f"{len(flipped):,}")
         if not flipped.empty:
-            texts = items_by_ids(flipped["id"].head(20).tolist()).set_index("id")
+            texts = items_by_ids(user, flipped["id"].head(20).tolist()).set_index("id")
             st.dataframe(flipped.head(20).assign(
                 text=[str(texts.at[i, "text"])[:200] if i in texts.index else "" for i in flipped["id"].head(20)]),
                 hide_index=True, width="stretch")

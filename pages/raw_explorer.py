@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import streamlit as st
@@ -5,14 +6,25 @@ import streamlit as st
 from core import explore
 from core.auth import PermissionDenied
 from core.store.raw import get_raw_store
-from pages._ui import current_user
+from pages._ui import require_page_user
 
 PAGE_SIZE = 50
 MAX_SOURCE_CHARS = 200_000
+MAX_NAMED_IN_CONFIRMATION = 10
 
 st.title("Raw Explorer")
 st.caption("Raw records exactly as collected, newest first. Stored HTML is shown as source text, never rendered.")
-user = current_user()
+user = require_page_user("supplier", "admin")
+
+
+def deletion_summary(rows) -> str:
+    """Plain text naming the records a delete will remove (title and URL), so nobody confirms blind."""
+    lines = [f"• {row.title if isinstance(row.title, str) and row.title else '(untitled)'} · "
+             f"{row.url if isinstance(row.url, str) and row.url else row.id}"
+             for row in rows.head(MAX_NAMED_IN_CONFIRMATION).itertuples()]
+    if len(rows) > MAX_NAMED_IN_CONFIRMATION:
+        lines.append(f"… and {len(rows) - MAX_NAMED_IN_CONFIRMATION} more")
+    return "\n".join(lines)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -21,8 +33,8 @@ def _apps() -> list[str]:
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def _sources(app: str) -> list[str]:
-    return explore.source_ids(app)
+def _sources(principal, app: str) -> list[str]:
+    return explore.source_ids(principal, app)
 
 
 apps = _apps()
@@ -33,7 +45,7 @@ if not apps:
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
     app = c1.selectbox("Application", apps, key="rawx_app")
-    source = c2.selectbox("Source", ["(all sources)", *_sources(app)], key="rawx_source")
+    source = c2.selectbox("Source", ["(all sources)", *_sources(user, app)], key="rawx_source")
     text = c3.text_input("Search words", key="rawx_text", placeholder="words in the content or URL")
     sort = c4.selectbox("Sort", list(explore.SORTS), key="rawx_sort", disabled=bool(text),
                         help="Word searches list matches in index order, which keeps them fast at any size.")
@@ -55,13 +67,14 @@ if st.session_state.get("rawx_filter_key") != filter_key:
     st.session_state["rawx_page"] = 0
 page = st.session_state.get("rawx_page", 0)
 
-table, has_more = explore.raw_page(app, flt, sort=sort, page=page, page_size=PAGE_SIZE)
+table, has_more = explore.raw_page(user, app, flt, sort=sort, page=page, page_size=PAGE_SIZE)
 nav_prev, nav_info, nav_next = st.columns([1, 3, 1])
 if nav_prev.button("Previous", disabled=page == 0, key="rawx_prev", width="stretch"):
     st.session_state["rawx_page"] = page - 1
     st.rerun()
+store_total = f" · {get_raw_store().estimated_count(app):,} in {app}" if user.role == "admin" else ""
 nav_info.caption(f"Page {page + 1} · records {page * PAGE_SIZE + 1 if len(table) else 0}-"
-                 f"{page * PAGE_SIZE + len(table)} · {get_raw_store().estimated_count(app):,} in {app}")
+                 f"{page * PAGE_SIZE + len(table)}{store_total}")
 if nav_next.button("Next", disabled=not has_more, key="rawx_next", width="stretch"):
     st.session_state["rawx_page"] = page + 1
     st.rerun()
@@ -70,14 +83,21 @@ if table.empty:
     st.info("No records match these filters.")
     st.stop()
 
-labels = explore.labels_for(app, table["id"].tolist())
+labels = explore.labels_for(user, app, table["id"].tolist())
 table["label"] = [labels.get(raw_id, "") for raw_id in table["id"]]
+# Streamlit reports ticked rows by position. The widget key carries a digest of the query and of the
+# exact records shown, so a new search, page, deletion or newly arrived record starts with nothing ticked:
+# a position ticked in one result set must never act on a record of another.
+shown_digest = hashlib.sha256(repr((app, flt, sort, page, table["id"].tolist())).encode()).hexdigest()[:16]
+table_key = f"rawx_table_{shown_digest}"
+st.session_state["rawx_table_key"] = table_key
 selection = st.dataframe(
-    table, hide_index=True, width="stretch", key="rawx_table", on_select="rerun", selection_mode="multi-row",
+    table, hide_index=True, width="stretch", key=table_key, on_select="rerun", selection_mode="multi-row",
     column_config={"url": st.column_config.LinkColumn("url", display_text=None),
                    "fetched_at": st.column_config.DatetimeColumn("fetched at", format="YYYY-MM-DD HH:mm:ss")},
 )
-selected_ids = table.iloc[selection.selection.rows]["id"].tolist() if selection.selection.rows else []
+selected_rows = table.iloc[[row for row in selection.selection.rows if 0 <= row < len(table)]]
+selected_ids = selected_rows["id"].tolist()
 
 actions = st.columns([1, 1, 1, 3])
 if selected_ids:
@@ -92,7 +112,10 @@ if selected_ids:
             st.rerun()
         with actions[2].popover(f"Delete ({len(selected_ids)})"):
             st.warning(f"Delete {len(selected_ids)} raw record(s)? This cannot be undone and is audited.")
-            if st.button("Delete for good", type="primary", key="rawx_delete"):
+            st.text(deletion_summary(selected_rows))
+            # Keyed by the ids it names, so the click can only delete the records listed above it.
+            ids_digest = hashlib.sha256("\n".join(selected_ids).encode()).hexdigest()[:16]
+            if st.button("Delete for good", type="primary", key=f"rawx_delete_{ids_digest}"):
                 outcome = explore.delete_records(user, app, selected_ids)
                 st.toast(f"Deleted {outcome['deleted']} record(s)")
                 st.rerun()
@@ -104,7 +127,7 @@ else:
 with st.expander("Export the current filter"):
     fmt = st.radio("Format", ["jsonl", "csv"], horizontal=True, key="rawx_export_fmt")
     if st.button("Prepare export", key="rawx_export"):
-        st.session_state["rawx_export_data"] = (fmt, explore.export_bytes(app, flt, fmt))
+        st.session_state["rawx_export_data"] = (fmt, explore.export_bytes(user, app, flt, fmt))
     prepared = st.session_state.get("rawx_export_data")
     if prepared:
         st.download_button(f"Download {prepared[0].upper()} ({len(prepared[1]) / 1e6:.1f} MB)", prepared[1],
@@ -112,7 +135,7 @@ with st.expander("Export the current filter"):
         st.caption(f"At most {explore.EXPORT_LIMIT:,} records; CSV cells starting with = + - @ are escaped.")
 
 if selected_ids:
-    detail = explore.record_detail(app, selected_ids[0])
+    detail = explore.record_detail(user, app, selected_ids[0])
     if detail is None:
         st.warning("That record no longer exists.")
         st.stop()
@@ -126,11 +149,12 @@ if selected_ids:
         if extracted:
             st.json({k: v for k, v in extracted.items() if k != "text"}, expanded=True)
             if extracted.get("text"):
-                st.text_area("Main text", extracted["text"], height=240, disabled=True, key="rawx_main_text")
+                st.text_area("Main text", extracted["text"], height=240, disabled=True,
+                             key=f"rawx_main_text_{selected_ids[0]}")  # per record, or it keeps the last text
         elif item:
             st.json({"title": item["title"], "data_type": item["data_type"], "fields": item["fields"]})
             if item["text"]:
-                st.text_area("Text", item["text"], height=240, disabled=True, key="rawx_item_text")
+                st.text_area("Text", item["text"], height=240, disabled=True, key=f"rawx_item_text_{selected_ids[0]}")
         else:
             st.caption("No extracted fields for this record.")
     with json_tab:

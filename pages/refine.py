@@ -8,13 +8,13 @@ from core.refine.recipe import DUPLICATE_POLICIES, PII_POLICIES, RecipeError, pa
 from core.refine.runs import RefineError, items_by_ids, list_datasets
 from core.refine.service import cached_signals, preview, recipe_for, signals_path
 from core.store import jobs
-from pages._ui import current_user, show_job
+from pages._ui import require_page_user, show_job
 
 st.title("Refine")
 st.caption("Signals are computed once per item; moving a threshold re-applies the recipe to them at once. "
            "Every dropped item records the first rule that dropped it.")
-user = current_user()
-datasets = list_datasets()
+user = require_page_user("supplier", "admin")
+datasets = list_datasets(user)
 if not datasets:
     st.info("No datasets yet. Scrape the demo sources or upload a file first.")
     st.stop()
@@ -25,17 +25,17 @@ dataset = next(d for d in datasets if d["name"] == dataset_name)
 
 
 @st.cache_data(show_spinner="Loading signals...", max_entries=4)
-def _signals(name: str, modified: float) -> pd.DataFrame | None:
-    return cached_signals(name)
+def _signals(principal, name: str, modified: float) -> pd.DataFrame | None:
+    return cached_signals(principal, name)
 
 
 path = signals_path(dataset_name)
-signals = _signals(dataset_name, os.path.getmtime(path)) if path.exists() else None
+signals = _signals(user, dataset_name, os.path.getmtime(path)) if path.exists() else None
 job_key = f"ref_signals_job_{dataset_name}"
 if signals is None:
     st.info("Signals for this dataset have not been computed yet.")
     if st.button("Compute signals", type="primary", key="ref_compute"):
-        st.session_state[job_key] = jobs.submit("signals", {"dataset": dataset_name}, user_id=user.id)
+        st.session_state[job_key] = jobs.submit("signals", {"dataset": dataset_name}, user)
     if job_key in st.session_state:
         show_job(st.session_state[job_key], key="ref_sig")
     st.stop()
@@ -123,7 +123,7 @@ for tab, mask in ((kept_tab, decisions["kept"]), (dropped_tab, ~decisions["kept"
         if sample.empty:
             st.caption("None.")
             continue
-        texts = items_by_ids(sample["id"].tolist()).set_index("id")
+        texts = items_by_ids(user, sample["id"].tolist()).set_index("id")
         rows = [{"id": r.id, "reason": r.drop_reason or "kept", "title": texts.at[r.id, "title"] if r.id in
                  texts.index else "", "text": str(texts.at[r.id, "text"])[:300] if r.id in texts.index else ""}
                 for r in sample.itertuples()]
@@ -132,12 +132,10 @@ for tab, mask in ((kept_tab, decisions["kept"]), (dropped_tab, ~decisions["kept"
 left, right = st.columns(2)
 left.download_button("Save recipe as YAML", recipe.to_yaml(), file_name=f"{recipe.name}-{recipe.hash}.yaml",
                      key="ref_save")
-if user.role not in ("supplier", "admin"):
-    right.caption("Running refinement needs a supplier account.")
-elif right.button("Run refinement", type="primary", key="ref_run"):
+if right.button("Run refinement", type="primary", key="ref_run"):
     try:
         st.session_state["ref_run_job"] = jobs.submit(
-            "refine", {"dataset": dataset_name, "recipe": recipe.to_dict(), "user_id": user.id}, user_id=user.id)
+            "refine", {"dataset": dataset_name, "recipe": recipe.to_dict()}, user)
     except RefineError as exc:
         st.error(str(exc))
 if "ref_run_job" in st.session_state:

@@ -24,14 +24,17 @@ with sign_in_tab, st.form("signin_form"):
     password = st.text_input("Password", type="password")
     if st.form_submit_button("Sign in", type="primary"):
         try:
-            sign_in_as(auth.authenticate(email, password))
+            # Streamlit gives no address for localhost connections; "" then skips the per-address throttle.
+            sign_in_as(auth.authenticate(email, password, address=st.context.ip_address or ""))
             st.rerun()
         except auth.AuthError as exc:
             st.error(str(exc))
 with sign_up_tab, st.form("signup_form"):
     name = st.text_input("Display name")
     new_email = st.text_input("Email", key="signup_email")
-    new_password = st.text_input(f"Password (at least {auth.MIN_PASSWORD_LENGTH} characters)", type="password")
+    new_password = st.text_input(f"Password (at least {auth.MIN_PASSWORD_LENGTH} characters)", type="password",
+                                 help="Not only spaces, not your email address, and at least "
+                                      f"{auth.MIN_DISTINCT_CHARACTERS} different characters.")
     role = st.radio("I want to", ["supplier", "buyer"], horizontal=True,
                     format_func={"supplier": "supply and sell data", "buyer": "buy datasets"}.get)
     if st.form_submit_button("Create account", type="primary"):

@@ -4,20 +4,19 @@ import streamlit as st
 from core.auth import PermissionDenied
 from core.sources.recipe_check import check_recipe_on_url, parse_recipe_lines
 from core.sources.registry import KINDS, SourceError, list_sources, save_source
-from core.status import raw_health
+from core.status import raw_counts_by_app
 from core.store import jobs
-from pages._ui import current_user, show_job
+from pages._ui import require_page_user, show_job
 
 RECIPE_EXAMPLE = "title: h1.product-title\nprice: span.price\nsku: meta[itemprop=sku] @content"
 
 st.title("Sources & Scraping")
 st.caption("Polite crawlers: robots.txt obeyed, per-host delays, retries with backoff, size caps, and private "
            "addresses refused unless a source is explicitly allowed.")
-user = current_user()
-can_scrape = user.role in ("supplier", "admin")
+user = require_page_user("supplier", "admin")
+can_scrape = True  # the page is for suppliers and admins; core checks ownership of each source
 
-health = raw_health()
-counts = health.get("documents", {}) if health.get("ok") else {}
+counts = raw_counts_by_app(user)
 cols = st.columns(4)
 for col, app in zip(cols, ("news", "marketplace", "property", "uploads"), strict=True):
     col.metric(f"Raw {app} documents", f"{counts.get(app, 0):,}")
@@ -26,7 +25,7 @@ st.subheader("Demo sources")
 st.write("Local demo sites (a multilingual news site with feeds and a sitemap, a marketplace and a property site) "
          "served on 127.0.0.1, with planted duplicates, spam, short pages, personal data and odd encodings.")
 if st.button("Scrape the demo sources", type="primary", disabled=not can_scrape, key="src_demo"):
-    st.session_state["src_job"] = jobs.submit("scrape", {"demo": True, "user_id": user.id}, user_id=user.id)
+    st.session_state["src_job"] = jobs.submit("scrape", {"demo": True}, user)
 if not can_scrape:
     st.caption("Scraping needs a supplier account.")
 if "src_job" in st.session_state:
@@ -36,7 +35,7 @@ if "src_job" in st.session_state:
         st.dataframe(pd.DataFrame.from_dict(result["sources"], orient="index"), width="stretch")
 
 st.subheader("Saved sources")
-sources = list_sources()
+sources = list_sources(user)
 if sources:
     table = pd.DataFrame([{"name": s["name"], "app": s["app"], "kind": s["kind"], "licence": s["license"],
                            "start URLs": len(s["config"].get("urls", [])), "private hosts": s["allow_private_hosts"],
@@ -44,8 +43,7 @@ if sources:
     st.dataframe(table, hide_index=True, width="stretch")
     chosen = st.multiselect("Scrape these sources", [s["name"] for s in sources], key="src_chosen")
     if st.button("Scrape selected", disabled=not (chosen and can_scrape), key="src_scrape"):
-        st.session_state["src_job"] = jobs.submit("scrape", {"sources": chosen, "user_id": user.id},
-                                                  user_id=user.id)
+        st.session_state["src_job"] = jobs.submit("scrape", {"sources": chosen}, user)
         st.rerun()
 else:
     st.caption("No saved sources yet.")

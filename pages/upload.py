@@ -4,7 +4,7 @@ import streamlit as st
 from core.auth import PermissionDenied
 from core.sources.ingest import ORIGINS, ingest_upload
 from core.sources.upload_formats import SUPPORTED_SUFFIXES, UploadError
-from pages._ui import current_user
+from pages._ui import require_page_user
 
 COMMON_LICENSES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "ODC-By-1.0", "ODbL-1.0", "MIT", "Apache-2.0",
                    "CC-BY-NC-4.0", "Other (type an SPDX id)"]
@@ -12,10 +12,7 @@ COMMON_LICENSES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "ODC-By-1.0", "ODbL-1
 st.title("Upload")
 st.caption("Add files to the raw store with their licence, origin and your rights attestation. "
            "CSV, JSONL, JSON, Parquet, text, HTML, ZIP of text files, images and audio.")
-user = current_user()
-if user.role not in ("supplier", "admin"):
-    st.info("Uploading data needs a supplier account. Buyers can browse the **Marketplace**.")
-    st.stop()
+user = require_page_user("supplier", "admin")
 
 files = st.file_uploader("Files", accept_multiple_files=True, key="upload_files",
                          type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))

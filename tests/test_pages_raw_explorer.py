@@ -46,7 +46,7 @@ def test_select_open_and_label(workbench, raw_store):
     app = _seed(raw_store, n=5)
     at = _open(app)
     first_id = at.dataframe[0].value.iloc[0]["id"]
-    at.session_state["rawx_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state[at.session_state["rawx_table_key"]] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert_no_exception(at)
     # The record view shows HTML as source text in a code block, never rendered.

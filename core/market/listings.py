@@ -15,11 +15,11 @@ from babel.numbers import list_currencies
 from sqlalchemy import String, cast, func, or_
 from sqlmodel import select
 
-from core import audit
+from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.market.reviews import ratings_subquery, reviews_for
 from core.packaging.licenses import is_valid_license, normalize_license
-from core.store.models import DataPackage, Listing, User
+from core.store.models import DataPackage, Dataset, Listing, User
 from core.store.sql import session_scope
 
 MAX_TITLE_CHARS = 300
@@ -122,8 +122,9 @@ def create_listing(principal: Principal, package_id: int, title: str, descriptio
         if package.status != "published":
             raise ListingError(f"Package {package.name} {package.version} is {package.status}, "
                                "not published; only published packages can be listed.")
-        if principal.role != "admin" and package.created_by != principal.id:
-            raise PermissionDenied("A supplier can only list packages they built.")
+        # The package belongs to its dataset's owner, whoever pressed Build (an admin may build for them).
+        if not tenancy.owns(principal, session.get(Dataset, package.dataset_id).created_by):
+            raise PermissionDenied("A supplier can only list packages of their own datasets.")
         _refuse_second_live_listing(session, package_id, principal.id)
         listing = Listing(package_id=package_id, seller_id=principal.id,
                           license=_listing_license(package, license), **fields)
@@ -188,10 +189,11 @@ def _order_by(sort: str, average_rating, review_count):
     return [*orders[sort], Listing.id.desc()]
 
 
-def search_listings(text: str | None = None, category: str | None = None, language: str | None = None,
-                    license: str | None = None, max_price_cents: int | None = None,
+def search_listings(principal: Principal | None, text: str | None = None, category: str | None = None,
+                    language: str | None = None, license: str | None = None, max_price_cents: int | None = None,
                     min_rating: float | None = None, sort: str = "newest") -> pd.DataFrame:
-    """Listed listings matching every given filter, with ratings and package metrics."""
+    """Listed listings matching every given filter, with ratings and package metrics (any signed-in user)."""
+    tenancy.require_signed_in(principal, "search the marketplace")
     if sort not in SORTS:
         raise ListingError(f"Sort must be one of {', '.join(SORTS)}; got '{sort}'.")
     ratings = ratings_subquery()
@@ -234,8 +236,9 @@ def _search_row(row: dict) -> dict:
             "review_count": int(row["review_count"] or 0)}
 
 
-def listing_detail(listing_id: int) -> dict:
+def listing_detail(principal: Principal | None, listing_id: int) -> dict:
     """The listing, its package (path, files, metrics) and its reviews, for the detail view."""
+    tenancy.require_signed_in(principal, "see listings")
     with session_scope() as session:
         row = session.exec(select(Listing, DataPackage, User.display_name)
                            .join(DataPackage, DataPackage.id == Listing.package_id)

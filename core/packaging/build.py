@@ -16,12 +16,11 @@ from pathlib import Path
 import pandas as pd
 from sqlmodel import select
 
-from core import audit
-from core.auth import Principal, require_role
+from core import audit, tenancy
+from core.auth import Principal
 from core.packaging.licenses import check_license_compatibility, is_valid_license, normalize_license
 from core.packaging.versioning import next_version
 from core.packaging.writer import PackageBuildError, PackageMeta, write_package_version
-from core.refine.runs import dataset_by_name, run_detail
 from core.store import lake
 from core.store.models import DataPackage, Dataset, Source
 from core.store.sql import session_scope
@@ -100,10 +99,15 @@ def source_licences(dataset: dict, source_ids: list[str]) -> list[dict]:
     return sources
 
 
-def _previous(name: str) -> dict | None:
+def _previous(name: str, owner_id: int | None) -> dict | None:
+    """The latest published version of `name`; a name another owner already publishes under is refused."""
     with session_scope() as session:
-        rows = session.exec(select(DataPackage).where(DataPackage.name == name,
-                                                      DataPackage.status == "published")).all()
+        rows = session.exec(select(DataPackage, Dataset.created_by)
+                            .join(Dataset, Dataset.id == DataPackage.dataset_id)
+                            .where(DataPackage.name == name, DataPackage.status == "published")).all()
+    if any(owner != owner_id for _, owner in rows):
+        raise PackageBuildError(f"The package name '{name}' is taken by another supplier; choose another title.")
+    rows = [package for package, _ in rows]
     if not rows:
         return None
     from core.packaging.versioning import parse_version
@@ -112,14 +116,13 @@ def _previous(name: str) -> dict | None:
 
 
 def build_package(principal: Principal, request: PackageRequest, progress=None) -> dict:
-    require_role(principal, "supplier", "admin", action="build packages")
+    dataset = tenancy.dataset_for(principal, request.dataset, action="build packages")
     notify = progress or (lambda fraction, message: None)
     if not is_valid_license(request.license or ""):
         raise PackageBuildError(f"'{request.license}' is not an SPDX licence identifier or expression.")
     licence = normalize_license(request.license)
-    dataset = dataset_by_name(request.dataset)
     run_id = request.run_id or latest_run_id(dataset["id"])
-    run = run_detail(run_id)
+    run = tenancy.run_for(principal, run_id)
     if run["dataset_id"] != dataset["id"] or run["status"] != "succeeded":
         raise PackageBuildError(f"Run {run_id} is not a finished run of dataset '{request.dataset}'.")
     notify(0.1, "Reading the kept items")
@@ -130,7 +133,7 @@ def build_package(principal: Principal, request: PackageRequest, progress=None) 
         raise PackageBuildError("Licence conflict: " + "; ".join(
             f"source '{c.source}' ({c.source_license}): {c.reason}" for c in conflicts))
     name = slugify(request.title)
-    previous = _previous(name)
+    previous = _previous(name, dataset["created_by"])
     version = next_version(previous["version"], request.change) if previous else "1.0.0"
     changelog = _changelog(previous, len(rows), run)
     meta = PackageMeta(
@@ -191,10 +194,14 @@ def _pii_text(recipe: dict) -> str:
     return "Personal data was detected and counted but kept; check the PII metrics before use."
 
 
-def list_packages(dataset_name: str | None = None) -> pd.DataFrame:
+def list_packages(principal: Principal | None, dataset_name: str | None = None) -> pd.DataFrame:
+    """Package versions of the principal's datasets (admins: all), newest first."""
+    tenancy.require_supplier(principal, "see packages")
     with session_scope() as session:
         query = (select(DataPackage, Dataset.name).join(Dataset, Dataset.id == DataPackage.dataset_id)
                  .order_by(DataPackage.id.desc()))
+        if not tenancy.sees_everything(principal):
+            query = query.where(Dataset.created_by == principal.id)
         if dataset_name:
             query = query.where(Dataset.name == dataset_name)
         rows = [{"package_id": p.id, "name": p.name, "version": p.version, "status": p.status, "dataset": d,
@@ -213,12 +220,8 @@ def dataset_card_body(package_path: str | Path | None) -> str:
     return card.split("---", 2)[-1] if card.startswith("---") else card
 
 
-def package_detail(package_id: int) -> dict:
-    with session_scope() as session:
-        package = session.get(DataPackage, package_id)
-        if package is None:
-            raise PackageBuildError(f"No package {package_id}.")
-        return package.model_dump()
+def package_detail(principal: Principal | None, package_id: int) -> dict:
+    return tenancy.package_for(principal, package_id)
 
 
 def package_metadata(package_path: str | Path, name: str) -> dict:

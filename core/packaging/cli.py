@@ -38,10 +38,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from core.store.jobs import run_foreground
 
     init_workbench()
-    params = {"user_id": cli_principal().id, "dataset": args.dataset, "title": args.name, "license": args.license,
+    params = {"dataset": args.dataset, "title": args.name, "license": args.license,
               "formats": [f.strip() for f in args.formats.split(",") if f.strip()], "run_id": args.run_id,
               "change": args.change, "languages": args.language, "out_dir": str(args.out) if args.out else None}
-    outcome = run_foreground("package", params, user_id=params["user_id"], echo=print)
+    outcome = run_foreground("package", params, cli_principal(), echo=print)
     if outcome["status"] != "succeeded":
         message = outcome["error"] or "unknown error"
         for known in (PackageBuildError, RefineError, FileExistsError):
@@ -54,11 +54,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from core.auth import cli_principal
     from core.bootstrap import init_workbench
     from core.packaging.build import list_packages
 
     init_workbench()
-    table = list_packages(args.dataset)
+    table = list_packages(cli_principal(), args.dataset)
     if table.empty:
         print("No packages yet.")
         return 0

@@ -29,6 +29,7 @@ from core.packaging import croissant, datapackage, dataset_card
 from core.packaging.licenses import LicenseError, normalize_license
 from core.packaging.manifest import file_entry, verify_package, write_manifest
 from core.packaging.versioning import is_valid_version
+from core.store import processes
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -376,7 +377,9 @@ def write_package_version(rows: pd.DataFrame, meta: PackageMeta, out_dir: Path,
     except ValueError as error:
         raise PackageBuildError(str(error)) from error
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.{processes.temp_owner_tag()}.", suffix=".partial",
+                                    dir=out_dir.parent))
+    processes.mark_in_progress(str(staging))  # start-up recovery leaves it alone while we write it
     try:
         (staging / "data").mkdir()
         _build_into(staging, table, columns, meta, chosen)
@@ -391,5 +394,7 @@ def write_package_version(rows: pd.DataFrame, meta: PackageMeta, out_dir: Path,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        processes.mark_done(str(staging))
     return PackageResult(path=out_dir, files=files, row_count=table.num_rows,
                          checksums={relative: entry["sha256"] for relative, entry in files.items()})

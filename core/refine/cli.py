@@ -40,14 +40,14 @@ def _refine_dataset(args: argparse.Namespace) -> int:
     from core.store.jobs import run_foreground
 
     init_workbench()
-    params = {"dataset": args.dataset, "user_id": cli_principal().id}
+    params = {"dataset": args.dataset}
     if args.recipe:
         try:
             params["recipe"] = load_recipe(args.recipe).to_dict()
         except RecipeError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    outcome = run_foreground("refine", params, user_id=params["user_id"], echo=print)
+    outcome = run_foreground("refine", params, cli_principal(), echo=print)
     if outcome["status"] != "succeeded":
         print(f"error: {outcome['error']}", file=sys.stderr)
         return 1

@@ -8,10 +8,21 @@ Dask client all provide it, so moving to a cluster is a new executor class, not 
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
+
+from core.store.processes import pid_alive
+
+PARENT_WATCH_INTERVAL_S = 0.25
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class Executor(ABC):
@@ -41,6 +52,36 @@ class InProcessExecutor(Executor):
             yield fn(task)
 
 
+def exit_with_pool_owner(owner_pid: int) -> None:
+    """Worker initializer: a worker never outlives the process that owns its pool.
+
+    Without it, a pool owner killed with SIGKILL leaves its workers computing (hundreds of MB each)
+    for minutes. On Linux the kernel kills the worker when its parent dies (PR_SET_PDEATHSIG); a
+    daemon thread also exits the worker when its parent changes or the owner is gone, which covers
+    other platforms and the fork server standing between the owner and its workers.
+    """
+    parent = os.getppid()
+    _ask_kernel_to_kill_us_with_parent()
+    if os.getppid() != parent or not pid_alive(owner_pid):  # died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent and pid_alive(owner_pid):
+            time.sleep(PARENT_WATCH_INTERVAL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-pool-owner", daemon=True).start()
+
+
+def _ask_kernel_to_kill_us_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # no usable libc: the watcher thread still ends the worker
+
+
 class ProcessPoolExecutor(Executor):
     """A local process pool (2 workers suit this machine), with a bounded number of tasks in flight.
 
@@ -58,7 +99,9 @@ class ProcessPoolExecutor(Executor):
         if start_method == "forkserver":
             # Imported once in the fork server, so each worker starts with the signal modules loaded.
             context.set_forkserver_preload(["core.refine.pipeline"])
-        self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                            initializer=exit_with_pool_owner,
+                                                            initargs=(os.getpid(),))
 
     def map_ordered(self, fn, tasks):
         in_flight: deque[concurrent.futures.Future] = deque()

@@ -8,7 +8,7 @@ from core.store.jobs import JobContext, job_function
 
 @job_function("signals")
 def signals_job(ctx: JobContext, params: dict) -> dict:
-    items, signals = dataset_signals(params["dataset"], progress=ctx.progress)
+    items, signals = dataset_signals(ctx.principal, params["dataset"], progress=ctx.progress)
     return {"items": len(items), "columns": len(signals.columns)}
 
 
@@ -18,8 +18,8 @@ def refine_job(ctx: JobContext, params: dict) -> dict:
         ctx.progress(fraction, message)
         ctx.check_cancelled()
 
-    summary = refine_dataset(params["dataset"], params.get("recipe"), user_id=params.get("user_id"),
-                             job_id=ctx.job_id, progress=progress)
+    summary = refine_dataset(ctx.principal, params["dataset"], params.get("recipe"), job_id=ctx.job_id,
+                             progress=progress)
     counts = summary["counts"]
     ctx.log(f"Run {summary['run_id']}: kept {counts['kept']:,} of {counts['input']:,}; "
             + ", ".join(f"{rule} dropped {n:,}" for rule, n in counts["dropped_by_rule"].items()))

@@ -18,6 +18,8 @@ import pandas as pd
 from sqlalchemy import insert
 from sqlmodel import select
 
+from core import tenancy
+from core.auth import Principal
 from core.config import PROJECT_ROOT
 from core.store import lake
 from core.store.models import Dataset, Item, RefinementRecord, RefinementRun
@@ -44,17 +46,9 @@ def code_version() -> str:
         return "unknown"
 
 
-def dataset_by_name(name: str) -> dict:
-    with session_scope() as session:
-        dataset = session.exec(select(Dataset).where(Dataset.name == name)).first()
-        if dataset is None:
-            raise RefineError(f"No dataset named '{name}'. Ingest or scrape something into it first.")
-        return dataset.model_dump()
-
-
-def list_datasets() -> list[dict]:
-    with session_scope() as session:
-        return [d.model_dump() for d in session.exec(select(Dataset).order_by(Dataset.name))]
+def list_datasets(principal: Principal | None) -> list[dict]:
+    """The datasets the principal may refine and package (a supplier's own; every one for an admin)."""
+    return tenancy.visible_datasets(principal)
 
 
 def load_items(dataset_id: int) -> pd.DataFrame:
@@ -175,12 +169,16 @@ def _insert_records(run_id: int, items: pd.DataFrame, signals: pd.DataFrame, dec
             session.execute(insert(RefinementRecord), rows[start:start + 5000])
 
 
-def list_runs(dataset_id: int | None = None, limit: int = 50) -> pd.DataFrame:
+def list_runs(principal: Principal | None, dataset_id: int | None = None, limit: int = 50) -> pd.DataFrame:
+    """Recent runs over the principal's datasets (admins: all), newest first."""
+    tenancy.require_supplier(principal, "see refinement runs")
     with session_scope() as session:
         query = (select(RefinementRun, Dataset.name).join(Dataset, Dataset.id == RefinementRun.dataset_id)
                  .order_by(RefinementRun.id.desc()).limit(limit))
         if dataset_id is not None:
             query = query.where(RefinementRun.dataset_id == dataset_id)
+        if not tenancy.sees_everything(principal):
+            query = query.where(Dataset.created_by == principal.id)
         rows = [{"run_id": run.id, "dataset": name, "status": run.status, "recipe_hash": run.recipe_hash,
                  "input": run.counts.get("input"), "kept": run.counts.get("kept"),
                  "mean_quality_kept": run.metrics.get("mean_quality_kept"), "created_at": run.created_at}
@@ -189,19 +187,15 @@ def list_runs(dataset_id: int | None = None, limit: int = 50) -> pd.DataFrame:
                                        "mean_quality_kept", "created_at"])
 
 
-def run_detail(run_id: int) -> dict:
+def run_detail(principal: Principal | None, run_id: int) -> dict:
+    run = tenancy.run_for(principal, run_id)
     with session_scope() as session:
-        row = session.exec(select(RefinementRun, Dataset.name).join(Dataset, Dataset.id == RefinementRun.dataset_id)
-                           .where(RefinementRun.id == run_id)).first()
-        if row is None:
-            raise RefineError(f"No refinement run {run_id}.")
-        run, name = row
-        return {**run.model_dump(), "dataset": name}
+        return {**run, "dataset": session.get(Dataset, run["dataset_id"]).name}
 
 
-def run_tables(run_id: int) -> pd.DataFrame:
+def run_tables(principal: Principal | None, run_id: int) -> pd.DataFrame:
     """Items joined with the run's signals and decisions (one row per item), for the Quality page."""
-    detail = run_detail(run_id)
+    detail = run_detail(principal, run_id)
     directory = run_dir(detail["dataset"])
     signals = lake.read_parquet(directory / f"run-{run_id}-signals.parquet")
     decisions = lake.read_parquet(directory / f"run-{run_id}-decisions.parquet")
@@ -215,12 +209,19 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def items_by_ids(item_ids: list[str]) -> pd.DataFrame:
-    """A few items by id (samples on the Refine and Quality pages) without loading the dataset."""
+def items_by_ids(principal: Principal | None, item_ids: list[str]) -> pd.DataFrame:
+    """A few items by id (samples on the Refine and Quality pages) without loading the dataset.
+
+    Items of datasets the principal does not own are left out, as if they did not exist.
+    """
+    tenancy.require_supplier(principal, "read items")
     numbers = [int(i) for i in item_ids]
+    query = select(Item.id, Item.title, Item.text, Item.url, Item.source_id).where(Item.id.in_(numbers))
+    owned = tenancy.visible_dataset_ids(principal)
+    if owned is not None:
+        query = query.where(Item.dataset_id.in_(owned))
     with session_scope() as session:
-        rows = session.exec(select(Item.id, Item.title, Item.text, Item.url, Item.source_id)
-                            .where(Item.id.in_(numbers))).all()
+        rows = session.exec(query).all()
     frame = pd.DataFrame(rows, columns=["item_id", "title", "text", "url", "source_id"])
     frame.insert(0, "id", frame["item_id"].astype(str))
     return frame.drop(columns=["item_id"])

@@ -13,12 +13,14 @@ from typing import Callable
 
 import pandas as pd
 
+from core import tenancy
+from core.auth import Principal
 from core.refine.cache import SignalCache
 from core.refine.executor import InProcessExecutor, ProcessPoolExecutor
 from core.refine.pipeline import compute_signals
 from core.refine.recipe import Recipe, default_recipe, default_recipe_names, parse_recipe
 from core.refine.rules import apply_recipe, rule_funnel, texts_for_export
-from core.refine.runs import RefineError, dataset_by_name, fail_run, finish_run, load_items, start_run
+from core.refine.runs import RefineError, fail_run, finish_run, load_items, start_run
 from core.store import lake
 
 Progress = Callable[[float, str], None]
@@ -33,8 +35,9 @@ def signals_path(dataset_name: str) -> Path:
     return lake.zone_path("processed", dataset_name, "signals-latest.parquet")
 
 
-def cached_signals(dataset_name: str) -> pd.DataFrame | None:
+def cached_signals(principal: Principal | None, dataset_name: str) -> pd.DataFrame | None:
     """The latest computed signals of a dataset (None when not computed yet)."""
+    tenancy.dataset_for(principal, dataset_name, action="read signals")
     path = signals_path(dataset_name)
     return lake.read_parquet(path) if path.exists() else None
 
@@ -46,10 +49,10 @@ def _params_for(dataset: dict, recipe: Recipe):
     return params
 
 
-def dataset_signals(dataset_name: str, recipe: Recipe | None = None, progress: Progress | None = None,
-                    workers: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+def dataset_signals(principal: Principal | None, dataset_name: str, recipe: Recipe | None = None,
+                    progress: Progress | None = None, workers: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compute (reusing the per-family cache) the signals of every item; returns (items, signals)."""
-    dataset = dataset_by_name(dataset_name)
+    dataset = tenancy.dataset_for(principal, dataset_name, action="compute signals")
     recipe = recipe or recipe_for(dataset["app"])
     items = load_items(dataset["id"])
     if items.empty:
@@ -68,18 +71,18 @@ def preview(signals: pd.DataFrame, recipe: Recipe) -> dict:
     return {"decisions": apply_recipe(signals, recipe), "funnel": rule_funnel(signals, recipe)}
 
 
-def refine_dataset(dataset_name: str, recipe: Recipe | dict | None = None, user_id: int | None = None,
+def refine_dataset(principal: Principal | None, dataset_name: str, recipe: Recipe | dict | None = None,
                    job_id: int | None = None, progress: Progress | None = None) -> dict:
     """Run a recipe over a dataset and record it: RefinementRun, one record per item, validated file."""
     notify = progress or (lambda fraction, message: None)
-    dataset = dataset_by_name(dataset_name)
+    dataset = tenancy.dataset_for(principal, dataset_name, action="refine datasets")
     if isinstance(recipe, dict):
         recipe = parse_recipe(recipe)
     recipe = recipe or recipe_for(dataset["app"])
-    run_id = start_run(dataset["id"], recipe.to_dict(), recipe.hash, user_id, job_id)
+    run_id = start_run(dataset["id"], recipe.to_dict(), recipe.hash, principal.id, job_id)
     try:
         started = time.perf_counter()
-        items, signals = dataset_signals(dataset_name, recipe,
+        items, signals = dataset_signals(principal, dataset_name, recipe,
                                          progress=lambda f, m: notify(0.02 + 0.8 * f, m))
         signals_s = time.perf_counter() - started
         notify(0.85, "Applying the recipe")

@@ -79,9 +79,7 @@ def _cmd_scrape(args: argparse.Namespace) -> int:
         print("error: name saved sources to scrape, or pass --demo", file=sys.stderr)
         return 2
     init_workbench()
-    user_id = cli_principal().id
-    outcome = run_foreground("scrape", {"demo": args.demo, "sources": args.sources, "user_id": user_id},
-                             user_id=user_id, echo=print)
+    outcome = run_foreground("scrape", {"demo": args.demo, "sources": args.sources}, cli_principal(), echo=print)
     if outcome["status"] != "succeeded":
         print(f"error: {outcome['error']}", file=sys.stderr)
         return 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 DEFAULT_USER_AGENT = "DataBrokerWorkbench/0.1 (+contact)"
@@ -20,7 +19,8 @@ class FetchPolicy:
     per_host_delay_s: float = 1.0  # a larger robots.txt Crawl-delay wins
     per_host_concurrency: int = 2
     total_concurrency: int = 8
-    timeout_s: float = 15.0  # connect, each read, and the whole body of one attempt
+    timeout_s: float = 15.0  # one attempt, connect + headers + body, cut hard at this time
+    deadline_s: float | None = None  # the whole fetch (redirects, retries, backoff); None: timeout_s
     retries: int = 3  # extra attempts on 429, 5xx and connection errors
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
@@ -28,8 +28,9 @@ class FetchPolicy:
     max_page_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     conditional_requests: bool = True
-    allow_private_hosts: bool = False
-    allowed_private_hosts: frozenset[str] = field(default_factory=frozenset)  # e.g. the demo sites
+    # Exact (host, port) pairs of the network allow-list (NETWORK_ALLOWLIST, admin entries) that may
+    # be private; the demo sites' own ports are allowed while they run, whatever the policy says.
+    allowed_endpoints: frozenset[tuple[str, int]] = field(default_factory=frozenset)
 
     def __post_init__(self):
         problems = []
@@ -44,15 +45,23 @@ class FetchPolicy:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.timeout_s <= 0:
             problems.append(f"timeout_s must be > 0, got {self.timeout_s}")
+        if self.deadline_s is not None and self.deadline_s <= 0:
+            problems.append(f"deadline_s must be > 0, got {self.deadline_s}")
         if not self.user_agent.strip():
             problems.append("user_agent must not be empty")
         if problems:
             raise ValueError("invalid FetchPolicy: " + "; ".join(problems))
-        object.__setattr__(self, "allowed_private_hosts", frozenset(self.allowed_private_hosts))
+        object.__setattr__(self, "allowed_endpoints", frozenset(self.allowed_endpoints))
+
+    @property
+    def fetch_deadline_s(self) -> float:
+        """The most one fetch may take, every hop and retry included (politeness waits excluded)."""
+        return self.deadline_s if self.deadline_s is not None else self.timeout_s
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> FetchPolicy:
-        """The policy the workbench settings (SCRAPER_* environment variables) describe."""
+        """The policy the workbench settings (SCRAPER_*, NETWORK_ALLOWLIST) describe; admin-added
+        allow-list entries come from `allowlist_admin.workbench_allowlist`, passed as an override."""
         values = dict(
             user_agent=settings.scraper_user_agent,
             obey_robots=settings.scraper_obey_robots,
@@ -62,12 +71,9 @@ class FetchPolicy:
             retries=settings.scraper_retries,
             max_page_bytes=int(settings.scraper_max_page_mb * 1024 * 1024),
             max_redirects=settings.scraper_max_redirects,
+            allowed_endpoints=settings.network_allowlist_endpoints,
         )
         return cls(**{**values, **overrides})
-
-    def allowing_hosts(self, hosts) -> FetchPolicy:
-        """This policy with `hosts` exempt from the private-address check."""
-        return dataclasses.replace(self, allowed_private_hosts=self.allowed_private_hosts | frozenset(hosts))
 
 
 @dataclass

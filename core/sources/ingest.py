@@ -16,15 +16,16 @@ from bson import ObjectId
 from sqlalchemy import insert
 from sqlmodel import select
 
-from core import audit
-from core.auth import Principal, require_role
+from core import audit, tenancy
+from core.auth import PermissionDenied, Principal, require_role
 from core.config import get_settings
 from core.packaging.licenses import is_valid_license, normalize_license
+from core.safe_names import UnsafeNameError, safe_name, upload_base_name, upload_path_name
 from core.sources.standardize import is_record, standardize_document
 from core.sources.upload_formats import ParsedFile, UploadError, UploadLimits, parse_file
 from core.store import lake
 from core.store.models import Dataset, Item
-from core.store.raw import content_hash, get_raw_store, validate_app_name
+from core.store.raw import RawStoreError, content_hash, get_raw_store, validate_app_name
 from core.store.sql import session_scope
 
 ORIGINS = ("university", "enterprise", "crowd", "web")
@@ -53,18 +54,28 @@ class Provenance:
     notes: str = ""
 
 
-def ensure_dataset(name: str, app: str, user_id: int | None, license: str | None = None, origin: str | None = None,
-                   attested: bool = False, notes: str = "") -> dict:
+def ensure_dataset(principal: Principal, name: str, app: str, license: str | None = None, origin: str | None = None,
+                   attested: bool = False, notes: str = "", owner_id: int | None = None) -> dict:
+    """The dataset `name`, created for `owner_id` (default: the principal) if it does not exist yet.
+
+    An existing dataset is only ever added to by its owner or an admin, and only with records of that
+    same owner (a scrape writes into its source owner's dataset, whoever started it).
+    """
+    owner_id = principal.id if owner_id is None else owner_id
     name = (name or "").strip()
-    if not name or len(name) > 200:
-        raise UploadError("Give the dataset a name (1 to 200 characters).")
+    try:
+        safe_name(name, "dataset name")  # the name becomes a directory under data/raw, processed and validated
+    except UnsafeNameError as exc:
+        raise UploadError(str(exc)) from None
     with session_scope() as session:
         dataset = session.exec(select(Dataset).where(Dataset.name == name)).first()
         if dataset is None:
             dataset = Dataset(name=name, app=app, license=license, origin=origin, attested=attested,
-                              attested_by=user_id if attested else None, notes=notes, created_by=user_id)
+                              attested_by=principal.id if attested else None, notes=notes, created_by=owner_id)
             session.add(dataset)
             session.flush()
+        elif not tenancy.owns(principal, dataset.created_by) or dataset.created_by != owner_id:
+            raise PermissionDenied(f"The dataset name '{name}' is taken by another supplier; choose another name.")
         elif dataset.app != app:
             raise UploadError(f"Dataset '{name}' belongs to the {dataset.app} application, not {app}.")
         return dataset.model_dump()
@@ -150,13 +161,24 @@ def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str,
                   progress: Callable[[float, str], None] | None = None) -> IngestReport:
     """Parse, check and ingest an uploaded file. Raises UploadError for a file refused as a whole."""
     require_role(principal, "supplier", "admin", action="upload data")
+    # Both names reach a path below; check them before anything else so nothing is written under a bad one.
+    dataset = (dataset or "").strip()
+    try:
+        safe_name(dataset, "dataset name")
+        filename = upload_base_name(filename)
+        snapshot_name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_" + upload_path_name(filename, max_length=80)
+    except UnsafeNameError as exc:
+        raise UploadError(str(exc)) from None
     if not attested:
         raise UploadError("Confirm that you have the right to supply this data; nothing was ingested.")
     if not is_valid_license(license or ""):
         raise UploadError(f"'{license}' is not an SPDX licence identifier (for example CC-BY-4.0, MIT, CC0-1.0).")
     if origin not in ORIGINS:
         raise UploadError(f"Origin must be one of {', '.join(ORIGINS)}.")
-    app = validate_app_name(app)
+    try:
+        app = validate_app_name(app)
+    except RawStoreError as exc:
+        raise UploadError(str(exc)) from None
     license = normalize_license(license)
     settings = get_settings()
     limits = UploadLimits(max_file_bytes=settings.upload_max_mb * 1024 * 1024)
@@ -166,10 +188,11 @@ def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str,
     if not parsed.records and not parsed.binaries:
         reasons = "; ".join(f"{f} line {n}: {r}" for f, n, r in parsed.rejected[:5])
         raise UploadError(f"{filename} has no usable records" + (f" ({reasons})" if reasons else "") + ".")
-    snapshot = lake.zone_path("raw", "uploads", dataset, f"{datetime.now(UTC):%Y%m%dT%H%M%S}_{filename}")
+    # Ownership first: nothing of this file may land under another supplier's dataset directory.
+    info = ensure_dataset(principal, dataset, app, license, origin, True, notes)
+    snapshot = lake.zone_path("raw", "uploads", dataset, snapshot_name)
     with lake.atomic_path(snapshot) as tmp:
         tmp.write_bytes(data)  # the file exactly as received, before any parsing decisions
-    info = ensure_dataset(dataset, app, principal.id, license, origin, True, notes)
     provenance = Provenance(license=license, origin=origin, attested_by=principal.id, notes=notes)
     documents, binaries = upload_documents(parsed, dataset, filename, provenance)
     report = IngestReport(dataset=dataset, app=app, rejected=list(parsed.rejected), binaries_stored=binaries)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import threading
 
+from core.auth import Principal
 from core.config import get_settings
+from core.safe_names import slug_from
 from core.sources.ingest import ensure_dataset, store_documents
 from core.sources.registry import get_source, save_source
 from core.store import lake
@@ -43,15 +45,13 @@ def fetch_policy(source: dict):
     )
 
 
-def register_demo_sources() -> list[str]:
-    """Save the demo sites' crawl configs as sources, allowed to reach loopback (recorded).
+def register_demo_sources(principal: Principal) -> list[str]:
+    """Save the demo sites' crawl configs as sources of the principal who first scrapes them.
 
-    They are built in, so the workbench's own operator account saves them, whoever pressed the button.
+    Their owner (or an admin) scrapes them again later; another supplier is told they are taken.
     """
-    from core.auth import cli_principal
     from core.sources.demo_web import demo_source_configs
 
-    principal = cli_principal()
     names = []
     for config in demo_source_configs(demo_sites()):
         name = config["source_id"]
@@ -66,10 +66,12 @@ def register_demo_sources() -> list[str]:
 def crawl_saved_source(ctx: JobContext, name: str, share: tuple[float, float]) -> dict:
     from core.sources.crawl import crawl_source
 
-    source = get_source(name)
+    source = get_source(ctx.principal, name)
     app = source["app"]
-    dataset = ensure_dataset(source["config"].get("dataset") or name, app, source["created_by"],
-                             license=source["license"], origin="web", attested=True)
+    # The records belong to the source's owner, also when an admin started the scrape.
+    # Source names may hold spaces or ':'; the dataset name becomes a directory, so it is derived as a slug.
+    dataset = ensure_dataset(ctx.principal, source["config"].get("dataset") or slug_from(name, "dataset name"), app,
+                             license=source["license"], origin="web", attested=True, owner_id=source["created_by"])
     cache_path = lake.zone_path("raw", "http-cache", f"{source['id']}.json")
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     totals = {"stored_new": 0, "already_present": 0, "items": 0}
@@ -106,7 +108,7 @@ def scrape_job(ctx: JobContext, params: dict) -> dict:
     """params: {"sources": [names]} or {"demo": true}; "user_id" of who started it."""
     names = list(params.get("sources") or [])
     if params.get("demo"):
-        names = register_demo_sources()
+        names = register_demo_sources(ctx.principal)
         ctx.log(f"Demo sites running: {', '.join(names)}")
     if not names:
         raise ValueError("Choose at least one source to scrape.")

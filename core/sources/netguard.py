@@ -6,6 +6,11 @@ resolved and every address must be public; numeric tricks (2130706433, 0x7f00000
 ::ffff:127.0.0.1) are decoded the way C's inet_aton does, since that is what sockets accept.
 The check is repeated on every redirect hop and, through `GuardedAdapter`, on the address a
 connection actually reached, so DNS rebinding between check and connect does not get through.
+
+The only exemption is the network allow-list (`allowlist`): exact (host, port) pairs set by the
+operator, an admin, or this process's own demo servers. Nothing in a user's source config reaches it.
+`GuardedAdapter` also hands each socket to the running `ExchangeWatchdog`, so an exchange's
+deadline can cut a server that drips its headers.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from urllib.parse import urlsplit
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from core.sources.allowlist import Endpoint, is_allowed
+from core.sources.deadline import current_watchdog
 
 ALLOWED_SCHEMES = ("http", "https")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
@@ -92,11 +100,11 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
 
 
-def check_url(url: str, allow_private: bool = False, allowed_hosts: frozenset[str] = frozenset()) -> None:
+def check_url(url: str, allowed_endpoints: frozenset[Endpoint] = frozenset()) -> None:
     """Raise URLRefused with a reason a person can act on unless `url` is safe to fetch.
 
-    `allowed_hosts` names hosts (as written in URLs, e.g. "127.0.0.2") exempt from the address
-    check, so a local demo site can be crawled without opening every private address.
+    A non-public address passes only when (host as written, effective port) is on the allow-list:
+    `allowed_endpoints` (settings and admin entries) or a local server this process runs.
     """
     if not isinstance(url, str) or not url.strip():
         raise URLRefused("empty URL")
@@ -113,9 +121,10 @@ def check_url(url: str, allow_private: bool = False, allowed_hosts: frozenset[st
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise URLRefused(f"no host in URL {url!r}")
-    if allow_private or host in allowed_hosts:
+    port = port or (443 if scheme == "https" else 80)
+    if is_allowed(host, port, allowed_endpoints):
         return
-    check_host(host, port or (443 if scheme == "https" else 80))
+    check_host(host, port)
 
 
 def check_host(host: str, port: int) -> None:
@@ -132,9 +141,9 @@ def check_host(host: str, port: int) -> None:
             raise URLRefused(f"address {shown} is {reason}; the fetch policy does not allow private hosts")
 
 
-def check_peer(host: str, peer_ip: str, allow_private: bool, allowed_hosts: frozenset[str]) -> None:
-    """Raise URLRefused if a connection for `host` reached a non-public address."""
-    if allow_private or host in allowed_hosts:
+def check_peer(host: str, port: int, peer_ip: str, allowed_endpoints: frozenset[Endpoint]) -> None:
+    """Raise URLRefused if a connection for `host`:`port` reached a non-public address not allowed."""
+    if is_allowed(host, port, allowed_endpoints):
         return
     reason = non_public_reason(ipaddress.ip_address(peer_ip.split("%", 1)[0]))
     if reason:
@@ -143,30 +152,45 @@ def check_peer(host: str, peer_ip: str, allow_private: bool, allowed_hosts: froz
 
 def _guarded_connection(base: type) -> type:
     class GuardedConnection(base):
-        guard: tuple[bool, frozenset[str]] = (False, frozenset())
+        allowed_endpoints: frozenset[Endpoint] = frozenset()
 
         def _new_conn(self):
             sock = super()._new_conn()
             try:
-                check_peer(self.host, sock.getpeername()[0], *self.guard)
+                check_peer(self.host, self.port, sock.getpeername()[0], self.allowed_endpoints)
             except URLRefused:
                 sock.close()
                 raise
+            watchdog = current_watchdog()
+            if watchdog is not None:
+                watchdog.watch_socket(sock)  # before TLS and headers, so the deadline covers them
             return sock
 
     return GuardedConnection
 
 
-class GuardedAdapter(HTTPAdapter):
-    """A requests adapter whose connections re-check the peer address after connecting."""
+def _watched_pool(base: type) -> type:
+    class WatchedPool(base):
+        def _make_request(self, conn, *args, **kwargs):
+            watchdog = current_watchdog()
+            if watchdog is not None:
+                watchdog.watch_connection(conn)  # a reused keep-alive connection has no _new_conn
+            return super()._make_request(conn, *args, **kwargs)
 
-    def __init__(self, allow_private: bool, allowed_hosts: frozenset[str], **kwargs):
-        guard = (allow_private, frozenset(allowed_hosts))
-        http_conn = type("GuardedHTTPConnection", (_guarded_connection(HTTPConnection),), {"guard": guard})
-        https_conn = type("GuardedHTTPSConnection", (_guarded_connection(HTTPSConnection),), {"guard": guard})
+    return WatchedPool
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connections re-check the peer address after connecting and whose
+    sockets the running ExchangeWatchdog can cut at the deadline."""
+
+    def __init__(self, allowed_endpoints: frozenset[Endpoint], **kwargs):
+        guard = {"allowed_endpoints": frozenset(allowed_endpoints)}
+        http_conn = type("GuardedHTTPConnection", (_guarded_connection(HTTPConnection),), guard)
+        https_conn = type("GuardedHTTPSConnection", (_guarded_connection(HTTPSConnection),), guard)
         self._pool_classes = {
-            "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-            "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+            "http": type("GuardedHTTPPool", (_watched_pool(HTTPConnectionPool),), {"ConnectionCls": http_conn}),
+            "https": type("GuardedHTTPSPool", (_watched_pool(HTTPSConnectionPool),), {"ConnectionCls": https_conn}),
         }
         super().__init__(**kwargs)
 

@@ -7,8 +7,8 @@ import re
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from core import audit
-from core.auth import Principal, require_role
+from core import audit, tenancy
+from core.auth import PermissionDenied, Principal, require_role
 from core.packaging.licenses import is_valid_license, normalize_license
 from core.store.models import Source
 from core.store.raw import validate_app_name
@@ -45,6 +45,9 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
         source = session.exec(select(Source).where(Source.name == name)).first()
         if source is None:
             source = Source(name=name, app=app, kind=kind, created_by=principal.id)
+        elif not tenancy.owns(principal, source.created_by):
+            # Same words as for a name in use, so names of other suppliers' sources cannot be probed.
+            raise PermissionDenied(f"A source named '{name}' already exists and is not yours; choose another name.")
         source.app, source.kind, source.config = app, kind, config
         source.license = normalize_license(license) if license else None
         source.allow_private_hosts, source.robots_override = allow_private_hosts, robots_override
@@ -59,24 +62,23 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
     return saved
 
 
-def list_sources() -> list[dict]:
+def list_sources(principal: Principal | None) -> list[dict]:
+    """The principal's saved sources (admins: everyone's)."""
+    tenancy.require_supplier(principal, "see sources")
     with session_scope() as session:
-        return [s.model_dump() for s in session.exec(select(Source).order_by(Source.name))]
+        query = select(Source).order_by(Source.name)
+        if not tenancy.sees_everything(principal):
+            query = query.where(Source.created_by == principal.id)
+        return [s.model_dump() for s in session.exec(query)]
 
 
-def get_source(name: str) -> dict:
-    with session_scope() as session:
-        source = session.exec(select(Source).where(Source.name == name)).first()
-        if source is None:
-            raise SourceError(f"No source named '{name}'.")
-        return source.model_dump()
+def get_source(principal: Principal | None, name: str) -> dict:
+    return tenancy.source_for(principal, name)
 
 
 def delete_source(principal: Principal, name: str) -> None:
-    require_role(principal, "supplier", "admin", action="delete sources")
+    tenancy.source_for(principal, name, action="delete sources")
     with session_scope() as session:
         source = session.exec(select(Source).where(Source.name == name)).first()
-        if source is None:
-            raise SourceError(f"No source named '{name}'.")
         session.delete(source)
     audit.record("source_deleted", principal.id, f"source:{name}")

@@ -1,6 +1,9 @@
 """Background jobs: long work (scrape, refine, package, train) off the UI thread.
 
-A job is a row in the Job table plus a function `fn(ctx, params) -> dict`.
+A job is a row in the Job table plus a function `fn(ctx, params) -> dict`, registered with the
+roles allowed to run it. The runner checks the submitting principal's role when the job is created
+and again, from the user table, when it starts (a role may have changed in between), and hands the
+principal to the function as `ctx.principal` for its ownership checks.
 The Streamlit app submits it to a process-wide thread pool, so leaving a page
 or rerunning a script does not stop it; the page polls the row. The CLI runs
 the same function in the foreground. A crash marks the row failed with the
@@ -21,6 +24,7 @@ from typing import Callable
 
 from sqlmodel import select
 
+from core.auth import PermissionDenied, Principal, get_user, require_role
 from core.config import get_settings
 from core.store.models import Job
 from core.store.processes import pid_alive
@@ -28,6 +32,8 @@ from core.store.sql import session_scope
 
 JobFunction = Callable[["JobContext", dict], dict]
 _REGISTRY: dict[str, JobFunction] = {}
+_ROLES: dict[str, tuple[str, ...]] = {}
+DATA_ROLES = ("supplier", "admin")
 # Modules whose import registers job functions; imported lazily so core.store stays light.
 JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs")
 MAX_LOG_CHARS = 200_000
@@ -42,9 +48,11 @@ class JobCancelled(RuntimeError):
     """Raised inside a job function when the user asked it to stop."""
 
 
-def job_function(kind: str) -> Callable[[JobFunction], JobFunction]:
+def job_function(kind: str, roles: tuple[str, ...] = DATA_ROLES) -> Callable[[JobFunction], JobFunction]:
+    """Register `fn` as the job `kind`, runnable only by principals holding one of `roles`."""
     def register(fn: JobFunction) -> JobFunction:
         _REGISTRY[kind] = fn
+        _ROLES[kind] = roles
         return fn
     return register
 
@@ -70,6 +78,7 @@ def _now() -> datetime:
 @dataclass
 class JobContext:
     job_id: int
+    principal: Principal | None = None  # who submitted the job, re-read and re-checked at start
     echo: Callable[[str], None] | None = None
     _last_write: float = 0.0
     _pending_log: list[str] = field(default_factory=list)
@@ -116,15 +125,24 @@ class JobContext:
             session.add(job)
 
 
-def create_job(kind: str, params: dict | None = None, user_id: int | None = None) -> int:
+def create_job(kind: str, params: dict | None, principal: Principal | None) -> int:
     _load_job_modules()
     if kind not in _REGISTRY:
         raise ValueError(f"Unknown job kind {kind!r}; known: {', '.join(sorted(_REGISTRY)) or 'none'}")
+    require_role(principal, *_ROLES[kind], action=f"start {kind} jobs")
     with session_scope() as session:
-        job = Job(kind=kind, params=params or {}, created_by=user_id, message="Waiting to start")
+        job = Job(kind=kind, params=params or {}, created_by=principal.id, message="Waiting to start")
         session.add(job)
         session.flush()
         return job.id
+
+
+def _submitter(job: Job) -> Principal:
+    """The submitting principal as the user table knows them now, checked against the job's roles."""
+    principal = get_user(job.created_by) if job.created_by is not None else None
+    if principal is None:
+        raise PermissionDenied("The account that started this job no longer exists.")
+    return require_role(principal, *_ROLES[job.kind], action=f"run {job.kind} jobs")
 
 
 def execute(job_id: int, echo: Callable[[str], None] | None = None) -> dict:
@@ -135,13 +153,17 @@ def execute(job_id: int, echo: Callable[[str], None] | None = None) -> dict:
         kind, params = job.kind, dict(job.params)
         job.status, job.started_at, job.owner_pid, job.message = "running", _now(), os.getpid(), "Starting"
         session.add(job)
+        job_row = job.model_copy()
     ctx = JobContext(job_id, echo=echo)
     _active.add(job_id)
     try:
+        ctx.principal = _submitter(job_row)
         result = _REGISTRY[kind](ctx, params) or {}
         status, error, message = "succeeded", None, "Done"
     except JobCancelled as exc:
         result, status, error, message = {}, "failed", str(exc), "Stopped"
+    except PermissionDenied as exc:
+        result, status, error, message = {}, "failed", str(exc), "Refused"
     except Exception as exc:  # noqa: BLE001 - any crash must end as a failed row, never a lost job
         result, status, message = {}, "failed", "Failed"
         error = f"{type(exc).__name__}: {exc}"
@@ -164,40 +186,52 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def submit(kind: str, params: dict | None = None, user_id: int | None = None) -> int:
+def submit(kind: str, params: dict | None, principal: Principal | None) -> int:
     """Create a job and start it in the background; returns the job id at once."""
-    job_id = create_job(kind, params, user_id)
+    job_id = create_job(kind, params, principal)
     _pool().submit(execute, job_id)
     return job_id
 
 
-def run_foreground(kind: str, params: dict | None = None, user_id: int | None = None,
+def run_foreground(kind: str, params: dict | None, principal: Principal | None,
                    echo: Callable[[str], None] | None = print) -> dict:
-    job_id = create_job(kind, params, user_id)
+    job_id = create_job(kind, params, principal)
     outcome = execute(job_id, echo=echo)
     outcome["job_id"] = job_id
     return outcome
 
 
-def request_cancel(job_id: int) -> None:
+def request_cancel(principal: Principal | None, job_id: int) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id)
-        if job and job.status in ("queued", "running"):
+        if job is None or not _may_see(principal, job.created_by):
+            raise PermissionDenied(f"No job {job_id} that you can stop.")
+        if job.status in ("queued", "running"):
             job.cancel_requested = True
             session.add(job)
 
 
-def get_job(job_id: int) -> dict | None:
+def _may_see(principal: Principal | None, owner_id: int | None) -> bool:
+    return principal is not None and (principal.role == "admin" or owner_id == principal.id)
+
+
+def get_job(principal: Principal | None, job_id: int) -> dict | None:
+    """A job the principal started (admins: any job); None when there is none they may see."""
     with session_scope() as session:
         job = session.get(Job, job_id)
-        return job.model_dump() if job else None
+        return job.model_dump() if job and _may_see(principal, job.created_by) else None
 
 
-def recent_jobs(limit: int = 20, kind: str | None = None) -> list[dict]:
+def recent_jobs(principal: Principal | None, limit: int = 20, kind: str | None = None) -> list[dict]:
+    """The latest jobs the principal started (admins: everyone's)."""
+    if principal is None:
+        raise PermissionDenied("Sign in to see jobs.")
     with session_scope() as session:
         query = select(Job).order_by(Job.id.desc()).limit(limit)
         if kind:
             query = query.where(Job.kind == kind)
+        if principal.role != "admin":
+            query = query.where(Job.created_by == principal.id)
         return [job.model_dump(exclude={"log"}) for job in session.exec(query)]
 
 
@@ -231,11 +265,17 @@ def wait_for(job_id: int, timeout_s: float = 60.0, poll_s: float = 0.1) -> dict:
     """Block until a job ends (used by tests and the CLI's --wait)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        job = get_job(job_id)
+        job = _job_row(job_id)
         if job and job["status"] in ("succeeded", "failed"):
             return job
         time.sleep(poll_s)
     raise TimeoutError(f"Job {job_id} did not finish within {timeout_s:.0f} s")
+
+
+def _job_row(job_id: int) -> dict | None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        return job.model_dump() if job else None
 
 
 def shutdown_pool(wait: bool = True) -> None:

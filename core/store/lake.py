@@ -16,28 +16,44 @@ from typing import Iterable, Iterator
 import pandas as pd
 
 from core.config import Settings, get_settings
+from core.safe_names import UnsafeNameError, safe_name
+from core.store import processes
 
 ZONES = ("raw", "processed", "validated", "packages")
 
 
 def zone_path(zone: str, *parts: str, settings: Settings | None = None) -> Path:
+    """A path inside one zone; every part must be a safe name (core.safe_names), one path component each.
+
+    This is the last line of defence behind the checks at the entry points: a name that slipped through
+    them still cannot climb out of its zone (UnsafeNameError, never a write elsewhere)."""
     if zone not in ZONES:
         raise ValueError(f"Unknown lake zone {zone!r}; expected one of {', '.join(ZONES)}")
     settings = settings or get_settings()
-    return (settings.data_dir / zone).joinpath(*parts)
+    root = settings.data_dir / zone
+    for part in parts:
+        safe_name(part, "path part")
+    path = root.joinpath(*parts)
+    # A symlinked directory inside the zone could still point elsewhere; compare the resolved paths.
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise UnsafeNameError(f"The path {'/'.join(parts)!r} leads outside the {zone} zone; refused.")
+    return path
 
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it over `target` only on success."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{processes.temp_owner_tag()}.", suffix=".part",
+                                    dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    processes.mark_in_progress(str(tmp))  # start-up recovery leaves it alone while we write it
     try:
         yield tmp
         os.replace(tmp, target)
     finally:
+        processes.mark_done(str(tmp))
         if tmp.exists():
             tmp.unlink()
 
