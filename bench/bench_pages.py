@@ -92,7 +92,7 @@ def main() -> None:
         seconds = run([sys.executable, "-m", "core", "refine", "--dataset", dataset], env)
         print(f"refine --dataset: {seconds:.1f} s ({args.n / seconds:,.0f} items/s, including SQL records)")
 
-    from core import explore
+    from core import auth, explore
     from core.bootstrap import init_workbench
     from core.store.raw import get_raw_store
 
@@ -114,7 +114,7 @@ def main() -> None:
         times = []
         for _ in range(5):
             started = time.perf_counter()
-            explore.raw_page("uploads", case["flt"], page=case["page"])
+            explore.raw_page(auth.demo_principal("admin"), "uploads", case["flt"], page=case["page"])
             times.append(time.perf_counter() - started)
         print(f"  {label:<14} {statistics.median(times):.3f} s")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

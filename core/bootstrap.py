@@ -1,8 +1,10 @@
-"""Start-up: directories, schema migrations, orphaned jobs. Safe to call repeatedly."""
+"""Start-up: directories, schema migrations, orphaned jobs, interrupted builds and runs. Safe to call
+repeatedly, also while other processes work (recovery only touches what a dead process left)."""
 
 from __future__ import annotations
 
 from core.config import Settings, get_settings
+from core.recovery import recover_interrupted_work
 from core.store import jobs
 from core.store.sql import migrate
 
@@ -13,7 +15,9 @@ def init_workbench(settings: Settings | None = None) -> dict:
     migrate(settings)
     settings.resolved_secret_key  # noqa: B018 - creates the key file on first start
     orphaned = jobs.fail_orphaned_jobs()
-    return {"data_dir": str(settings.data_dir), "database": _redacted(settings.sql_url), "orphaned_jobs": orphaned}
+    recovered = recover_interrupted_work(settings)  # after the jobs: a build or run is judged by its job
+    return {"data_dir": str(settings.data_dir), "database": _redacted(settings.sql_url), "orphaned_jobs": orphaned,
+            **recovered}
 
 
 def _redacted(url: str) -> str:

@@ -21,6 +21,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
     print(f"SQL store: {info['database']} (migrations applied)")
     if info["orphaned_jobs"]:
         print(f"Marked {info['orphaned_jobs']} interrupted job(s) as failed.")
+    if info["failed_builds"] or info["failed_runs"]:
+        print(f"Marked {info['failed_builds']} interrupted package build(s) and {info['failed_runs']} refinement "
+              "run(s) as failed; their partial files were removed.")
+    if info["removed_temp_files"]:
+        print(f"Removed {info['removed_temp_files']} temporary file(s) left by stopped processes.")
     return 0
 
 

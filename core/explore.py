@@ -40,9 +40,12 @@ class RawFilter:
     text: str | None = None  # case-insensitive search in URL and raw content
 
     def query(self) -> dict:
+        # NUL is never in a stored key or a search word, and the store fails on it (a NUL typed or pasted
+        # into the search box crashed the page), so it is dropped from everything the user typed.
+        source_id, has_field, text = (_without_nul(v) for v in (self.source_id, self.has_field, self.text))
         query: dict = {}
-        if self.source_id:
-            query["source_id"] = self.source_id
+        if source_id:
+            query["source_id"] = source_id
         if self.date_from or self.date_to:
             span = {}
             if self.date_from:
@@ -52,11 +55,15 @@ class RawFilter:
             query["fetched_day"] = span
         if self.status is not None:
             query["metadata.status"] = self.status
-        if self.has_field:
-            query[f"metadata.extracted.{self.has_field}"] = {"$exists": True, "$nin": [None, ""]}
-        if self.text and self.text.strip():
-            query["$text"] = {"$search": self.text.strip()}
+        if has_field:
+            query[f"metadata.extracted.{has_field}"] = {"$exists": True, "$nin": [None, ""]}
+        if text and text.strip():
+            query["$text"] = {"$search": text.strip()}
         return query
+
+
+def _without_nul(value: str | None) -> str | None:
+    return value.replace("\x00", " ").strip() if isinstance(value, str) else value
 
 
 def _row(doc: dict) -> dict:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.auth import Principal
 from core.config import SettingsError
+from core.text_safety import markdown_without_remote_images
 
 USER_KEY = "auth_user"
 
@@ -77,7 +78,10 @@ def store_health() -> dict:
 def sidebar(user: Principal | None) -> None:
     with st.sidebar:
         if user:
-            st.markdown(f"**{user.display_name}**  \n{user.email}")
+            # Both were typed by the user at sign-up.
+            name = markdown_without_remote_images(user.display_name)
+            email = markdown_without_remote_images(user.email)
+            st.markdown(f"**{name}**  \n{email}")
             st.caption(f"Role: {user.role}" + (" · demo account" if user.is_demo else ""))
             if st.button("Sign out", key="sidebar_sign_out", width="stretch"):
                 sign_out()

@@ -12,6 +12,7 @@ from core.market.reviews import ReviewError, add_review
 from core.market.stripe_gateway import PaymentProviderError
 from core.market.tokens import issue_download_token, redeem_download_token
 from core.packaging.build import dataset_card_body, list_packages
+from core.text_safety import markdown_without_remote_images
 from pages._sales_admin import sales_section
 from pages._ui import require_page_user
 
@@ -56,7 +57,7 @@ if user.role in ("supplier", "admin"):
                 try:
                     listing = create_listing(user, int(package_id), title, description, tags, category,
                                              int(round(price * 100)), currency)
-                    st.success(f"Listed '{listing['title']}'.")
+                    st.success(f"Listed '{markdown_without_remote_images(listing['title'])}'.")
                 except MARKET_ERRORS as exc:
                     st.error(str(exc))
 
@@ -101,7 +102,7 @@ st.session_state["mkt_open"] = listing_id
 detail = listing_detail(user, listing_id)
 listing, package = detail["listing"], detail["package"]
 
-st.subheader(listing["title"])
+st.subheader(markdown_without_remote_images(listing["title"]))
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Price", "free" if not listing["price_cents"] else f"{listing['price_cents'] / 100:.2f} "
           f"{listing['currency'].upper()}")
@@ -110,8 +111,10 @@ m3.metric("Mean quality", f"{package['metrics'].get('mean_quality') or 0:.2f}")
 rating = detail["rating"]
 m4.metric("Rating", f"{rating['average_rating']:.1f} ({rating['review_count']})" if rating["review_count"]
           else "no reviews")
-st.write(listing["description"])
-st.caption(f"Version {package['version']} · licence {listing['license']} · tags: {', '.join(listing['tags'])}")
+# Written by the seller and read by everyone: rendered without anything that loads from elsewhere.
+st.markdown(markdown_without_remote_images(listing["description"]))
+st.caption(markdown_without_remote_images(f"Version {package['version']} · licence {listing['license']} · "
+                                          f"tags: {', '.join(listing['tags'])}"))
 
 root = Path(package["path"]) if package.get("path") else None
 sample_tab, card_tab, reviews_tab = st.tabs(["Sample rows", "Dataset card", "Reviews"])
@@ -122,10 +125,10 @@ with sample_tab:
             sample = [json.loads(line) for _, line in zip(range(5), handle, strict=False)]
         st.dataframe(pd.DataFrame(sample), hide_index=True, width="stretch")
 with card_tab:
-    st.markdown(dataset_card_body(root))
+    st.markdown(markdown_without_remote_images(dataset_card_body(root)))
 with reviews_tab:
     for review in detail["reviews"]:
-        st.markdown(f"{'⭐' * review['rating']} **{review['reviewer']}**")
+        st.markdown(f"{'⭐' * review['rating']} **{markdown_without_remote_images(review['reviewer'])}**")
         st.text(review["text"])
     if not detail["reviews"]:
         st.caption("No reviews yet.")

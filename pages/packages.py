@@ -5,6 +5,7 @@ import streamlit as st
 from core.packaging.build import PackageBuildError, dataset_card_body, list_packages, package_detail, package_metadata
 from core.refine.runs import list_datasets, list_runs, run_detail
 from core.store import jobs
+from core.text_safety import markdown_without_remote_images
 from pages._ui import require_page_user, show_job
 
 st.title("Packages")
@@ -59,21 +60,25 @@ choice = st.selectbox("Open a version", published["package_id"].tolist(), key="p
                       format_func=lambda p: "{name} {version}".format(**published.set_index("package_id").loc[p]))
 package = package_detail(user, int(choice))
 root = Path(package["path"])
+# Where files sit on the server helps an operator and tells everyone else about the server's disk.
+shows_server_paths = user.role == "admin"
 card_tab, files_tab, croissant_tab, datapackage_tab = st.tabs(["Dataset card", "Files and checksums",
                                                                 "Croissant", "datapackage.json"])
 with card_tab:
     card = dataset_card_body(root)
     if card:
-        st.markdown(card)
+        st.markdown(markdown_without_remote_images(card))
     else:
-        st.warning(f"The dataset card (README.md) is missing from {root}.")
+        st.warning(f"The dataset card (README.md) is missing from {root if shows_server_paths else 'the package'}.")
 with files_tab:
     st.dataframe([{"file": name, **entry} for name, entry in package["files"].items()], hide_index=True,
                  width="stretch")
-    st.caption(f"Stored at {root}")
+    if shows_server_paths:
+        st.caption(f"Stored at {root}")
 for tab, name in ((croissant_tab, "croissant.json"), (datapackage_tab, "datapackage.json")):
     with tab:
         try:
             st.json(package_metadata(root, name), expanded=1)
         except PackageBuildError as exc:
-            st.error(str(exc))
+            st.error(str(exc) if shows_server_paths else
+                     f"{name} is missing or unreadable: the package's files need restoring; an admin can see where.")

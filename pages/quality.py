@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import quality_charts as qc
 from core.refine.runs import items_by_ids, list_runs, run_detail, run_tables
+from core.text_safety import markdown_without_remote_images
 from pages._ui import require_page_user
 
 st.title("Quality")
@@ -84,7 +85,8 @@ with dup_tab:
                 with cols[index % len(cols)].container(border=True):
                     verdict = "kept" if member.kept else f"dropped: {member.drop_reason}"
                     st.markdown(f"**item {member.id}** · {verdict} · quality {member.quality:.2f}")
-                    st.caption(str(texts.at[member.id, "url"]) if member.id in texts.index else "")
+                    url = str(texts.at[member.id, "url"]) if member.id in texts.index else ""
+                    st.caption(markdown_without_remote_images(url))
                     st.text(str(texts.at[member.id, "text"])[:600] if member.id in texts.index else "")
 with pii_tab:
     st.plotly_chart(qc.pii_by_type(table), width="stretch", key="q_pii")

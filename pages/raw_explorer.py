@@ -6,6 +6,7 @@ import streamlit as st
 from core import explore
 from core.auth import PermissionDenied
 from core.store.raw import get_raw_store
+from core.text_safety import markdown_without_remote_images
 from pages._ui import require_page_user
 
 PAGE_SIZE = 50
@@ -140,7 +141,8 @@ if selected_ids:
         st.warning("That record no longer exists.")
         st.stop()
     doc = detail["document"]
-    st.subheader(doc.get("url") or doc["_id"])
+    # A scraped or uploaded URL is anyone's text.
+    st.subheader(markdown_without_remote_images(str(doc.get("url") or doc["_id"])))
     fields_tab, json_tab, source_tab, prov_tab, versions_tab, refine_tab = st.tabs(
         ["Extracted fields", "Document (JSON)", "Source text", "Provenance", "Versions", "Refinement"])
     with fields_tab:

@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import PermissionDenied
+from core.sources import allowlist_admin
 from core.sources.recipe_check import check_recipe_on_url, parse_recipe_lines
 from core.sources.registry import KINDS, SourceError, list_sources, save_source
 from core.status import raw_counts_by_app
@@ -12,7 +13,7 @@ RECIPE_EXAMPLE = "title: h1.product-title\nprice: span.price\nsku: meta[itemprop
 
 st.title("Sources & Scraping")
 st.caption("Polite crawlers: robots.txt obeyed, per-host delays, retries with backoff, size caps, and private "
-           "addresses refused unless a source is explicitly allowed.")
+           "addresses refused unless an admin allowed their exact host:port.")
 user = require_page_user("supplier", "admin")
 can_scrape = True  # the page is for suppliers and admins; core checks ownership of each source
 
@@ -38,7 +39,7 @@ st.subheader("Saved sources")
 sources = list_sources(user)
 if sources:
     table = pd.DataFrame([{"name": s["name"], "app": s["app"], "kind": s["kind"], "licence": s["license"],
-                           "start URLs": len(s["config"].get("urls", [])), "private hosts": s["allow_private_hosts"],
+                           "start URLs": len(s["config"].get("urls", [])),
                            "robots override": s["robots_override"]} for s in sources])
     st.dataframe(table, hide_index=True, width="stretch")
     chosen = st.multiselect("Scrape these sources", [s["name"] for s in sources], key="src_chosen")
@@ -68,15 +69,14 @@ if can_scrape:
         field_map_text = api_right.text_area("JSON API field map: one 'dotted.path: field' per line",
                                              key="src_field_map", height=80,
                                              placeholder="attributes.name: title\nattributes.price.amount: price")
-        allow_private = robots_override = False
+        robots_override = False
         if user.role == "admin":
-            allow_private = st.checkbox("Allow private / loopback hosts (recorded)", key="src_private")
             robots_override = st.checkbox("Ignore robots.txt for this source (recorded)", key="src_robots")
         test_url = st.text_input("Test the recipe on one URL", key="src_test_url")
         left, right = st.columns(2)
         if left.button("Test on one URL", disabled=not test_url, key="src_test"):
             try:
-                outcome = check_recipe_on_url(test_url, parse_recipe_lines(recipe_text), allow_private)
+                outcome = check_recipe_on_url(test_url, parse_recipe_lines(recipe_text))
             except ValueError as exc:
                 st.error(str(exc))
             else:
@@ -96,8 +96,40 @@ if can_scrape:
                 if kind == "json_api":
                     config["items_path"] = items_path or None
                     config["field_map"] = parse_recipe_lines(field_map_text)  # same "key: value" line format
-                save_source(user, name, app, kind, config, license=licence or None,
-                            allow_private_hosts=allow_private, robots_override=robots_override)
+                save_source(user, name, app, kind, config, license=licence or None, robots_override=robots_override)
                 st.success(f"Saved source '{name}'.")
             except (SourceError, PermissionDenied, ValueError) as exc:
                 st.error(str(exc))
+
+if user.role == "admin":
+    with st.expander("Network allow-list (admin)"):
+        st.caption("Crawls never fetch private, loopback or link-local addresses, except the exact HOST:PORT pairs "
+                   "listed here or in the NETWORK_ALLOWLIST setting. The running demo sites allow their own "
+                   "ports. Every change is recorded in the audit log.")
+        entries = allowlist_admin.list_allowed_endpoints(user)
+        if entries:
+            st.dataframe(pd.DataFrame([{"host:port": e["endpoint"], "from": e["origin"], "reason": e["reason"],
+                                        "added": e["created_at"]} for e in entries]),
+                         hide_index=True, width="stretch")
+        else:
+            st.caption("The allow-list is empty.")
+        add_left, add_right = st.columns([1, 2])
+        new_endpoint = add_left.text_input("HOST:PORT", key="src_allow_endpoint", placeholder="10.0.0.5:8080")
+        new_reason = add_right.text_input("Why it may be reached", key="src_allow_reason")
+        if st.button("Allow this host:port", disabled=not new_endpoint, key="src_allow_add"):
+            try:
+                added = allowlist_admin.add_allowed_endpoint(user, new_endpoint, new_reason)
+            except (PermissionDenied, ValueError) as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Allowed {added['endpoint']}.")
+        removable = [e["endpoint"] for e in entries if e["origin"] == "admin"]
+        if removable:
+            to_remove = st.selectbox("Remove an admin entry", removable, key="src_allow_remove_choice")
+            if st.button("Remove from the allow-list", key="src_allow_remove"):
+                try:
+                    allowlist_admin.remove_allowed_endpoint(user, to_remove)
+                except (PermissionDenied, ValueError) as exc:
+                    st.error(str(exc))
+                else:
+                    st.success(f"Removed {to_remove}.")

@@ -51,6 +51,10 @@ if st.button("Upload and ingest", type="primary", disabled=not (files and attest
         cols[3].metric("Items created", f"{report.items_created:,}")
         rejected_rows.extend({"file": f, "line": line, "reason": why} for f, line, why in report.rejected)
         st.success(f"{uploaded.name} ingested into {report.app}/{report.dataset}.")
+        if report.warnings:
+            lines = ", ".join(str(line) for _, line, _ in report.warnings[:20])
+            st.info(f"{len(report.warnings)} row(s) kept with a repair (line {lines}"
+                    f"{', ...' if len(report.warnings) > 20 else ''}): {report.warnings[0][2]}")
     if rejected_rows:
         st.warning(f"{len(rejected_rows)} row(s) were rejected; the other rows were kept.")
         st.dataframe(pd.DataFrame(rejected_rows), hide_index=True, width="stretch")

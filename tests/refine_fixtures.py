@@ -14,7 +14,10 @@ from core.store.raw import content_hash
 
 def dataset_with_run(license: str = "CC-BY-4.0", n: int = 12, app: str = "uploads") -> tuple[dict, int]:
     name = f"ds-{uuid.uuid4().hex[:8]}"
-    dataset = ensure_dataset(name, app, None, license=license, origin="university", attested=True)
+    from core import auth
+
+    dataset = ensure_dataset(auth.demo_principal("supplier"), name, app, license=license, origin="university",
+                             attested=True)
     now = datetime.now(UTC)
     docs = [{"_id": uuid.uuid4().hex[:24], "source_id": f"upload:{name}", "url": f"upload://{name}/f.jsonl#{i}",
              "fetched_at": now, "content_hash": content_hash(f"{name}{i}"),
@@ -70,5 +73,7 @@ def refined_dataset(n: int = 40) -> tuple[str, int]:
     texts += ["buy cheap pills " * 40, "404 not found", article_text(3), "Contact jane.doe@example.org or "
               "+44 20 7946 0958 for the full report. " + article_text(5)]
     ingest_texts(name, texts)
-    summary = refine_dataset(name)
+    from core import auth
+
+    summary = refine_dataset(auth.demo_principal("supplier"), name)
     return name, summary["run_id"]

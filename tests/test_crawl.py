@@ -55,7 +55,6 @@ def url_list(sites, *paths: str, **extra) -> dict:
         "source_id": "test-list",
         "app": "news",
         "kind": "url_list",
-        "allow_private": True,
         "urls": [sites.news_url + path for path in paths],
         **extra,
     }
@@ -74,7 +73,7 @@ def test_every_demo_config_produces_raw_documents_of_the_agreed_shape(crawled):
 def test_content_hash_is_the_sha256_of_the_body_as_served(crawled):
     _, documents, _ = crawled["demo-property"]
     doc = next(d for d in documents if d["metadata"]["kind"] == "listing")
-    body = fetch(doc["url"], FetchPolicy(per_host_delay_s=0, allow_private_hosts=True)).body
+    body = fetch(doc["url"], FetchPolicy(per_host_delay_s=0)).body
     assert doc["content_hash"] == hashlib.sha256(body).hexdigest()
 
 
@@ -169,10 +168,13 @@ def test_robots_override_is_recorded_in_the_report(sites):
     assert report.robots_overridden == [sites.news_url + "/private/drafts/2.html"] and report.documents == 1
 
 
-def test_private_hosts_stay_refused_without_allow_private(sites):
-    config = {**url_list(sites, "/"), "allow_private": False}
+def test_private_hosts_off_the_allow_list_stay_refused(sites):
+    port = int(sites.news_url.rsplit(":", 1)[1])
+    config = {**url_list(sites), "urls": [f"http://localhost:{port}/", f"http://127.0.0.1:{port + 1}/"]}
     report = crawl_source(config, POLICY, lambda batch: None)
-    assert report.documents == 0 and "loopback" in report.errors[0].reason
+    assert report.documents == 0 and all("loopback" in error.reason for error in report.errors)
+    with pytest.raises(CrawlConfigError, match="allow_private cannot be set"):
+        crawl_source({**url_list(sites, "/"), "allow_private": True}, POLICY, lambda batch: None)
 
 
 def test_truncated_and_non_utf8_pages_are_stored_and_flagged(sites):

@@ -15,8 +15,6 @@ from core.sources.netguard import URLRefused, check_peer, check_url, parse_ip_li
 from core.sources.politeness import ConditionalCache, backoff_delay, parse_retry_after
 from core.sources.robots import rules_from_response
 
-DEMO_HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
-
 
 @pytest.fixture(scope="module")
 def sites():
@@ -25,9 +23,10 @@ def sites():
 
 
 def quick_policy(**overrides) -> FetchPolicy:
-    """Fast retries and short timeouts; only the demo hosts are exempt from the private-address check."""
-    values = dict(per_host_delay_s=0, retries=2, backoff_base_s=0.01, backoff_max_s=0.05, timeout_s=2)
-    return FetchPolicy(**{**values, **overrides}).allowing_hosts(DEMO_HOSTS)
+    """Fast retries and short timeouts; the running demo sites' own host:port pairs are the only private
+    addresses allowed (they register them at start-up)."""
+    values = dict(per_host_delay_s=0, retries=2, backoff_base_s=0.01, backoff_max_s=0.05, timeout_s=2, deadline_s=6)
+    return FetchPolicy(**{**values, **overrides})
 
 
 def unique(prefix: str) -> str:
@@ -75,15 +74,19 @@ def test_inet_aton_spellings_decode_to_the_address_sockets_would_use():
 
 def test_public_addresses_and_allowed_hosts_pass():
     check_url("http://93.184.216.34/page")  # a literal public address: no DNS, no connection
-    check_url("http://127.0.0.2:8000/", allowed_hosts=frozenset({"127.0.0.2"}))
-    check_url("http://10.0.0.5/", allow_private=True)
+    check_url("http://127.0.0.2:8000/", allowed_endpoints=frozenset({("127.0.0.2", 8000)}))
+    check_url("http://10.0.0.5/", allowed_endpoints=frozenset({("10.0.0.5", 80)}))  # the default port counts
     with pytest.raises(URLRefused):
-        check_url("http://127.0.0.3:8000/", allowed_hosts=frozenset({"127.0.0.2"}))
+        check_url("http://127.0.0.3:8000/", allowed_endpoints=frozenset({("127.0.0.2", 8000)}))
+    with pytest.raises(URLRefused):
+        check_url("http://127.0.0.2:8001/", allowed_endpoints=frozenset({("127.0.0.2", 8000)}))
 
 
 def test_refused_url_is_an_error_value_and_never_reaches_the_server(sites):
     before = len(sites.requests("news"))
-    result = fetch(sites.news_url + "/rss.xml", FetchPolicy(per_host_delay_s=0))  # no private hosts allowed
+    port = sites.news_url.rsplit(":", 1)[1]
+    # The demo site allows 127.0.0.1:port only; "localhost" on the same port is not that pair.
+    result = fetch(f"http://localhost:{port}/rss.xml", FetchPolicy(per_host_delay_s=0))
     assert result.error and "loopback" in result.error and result.status == 0
     assert len(sites.requests("news")) == before
 
@@ -104,11 +107,11 @@ def test_connected_peer_is_rechecked_against_dns_rebinding(sites, monkeypatch):
         result = fetcher.fetch(f"http://localhost:{port}/")
     assert result.error and "connected to 127.0.0.1" in result.error
     with pytest.raises(URLRefused, match="DNS rebinding"):
-        check_peer("evil.example", "10.0.0.7", allow_private=False, allowed_hosts=frozenset())
+        check_peer("evil.example", 80, "10.0.0.7", allowed_endpoints=frozenset())
 
 
 def test_fetch_never_raises_on_network_problems():
-    with PoliteFetcher(quick_policy(retries=1)) as fetcher:
+    with PoliteFetcher(quick_policy(retries=1, allowed_endpoints={("127.0.0.1", 9)})) as fetcher:
         closed_port = fetcher.fetch("http://127.0.0.1:9/")  # discard port: nothing listens
         garbage = fetcher.fetch("http://")
     assert closed_port.error and "connection error" in closed_port.error and closed_port.attempts == 2
@@ -323,12 +326,13 @@ def test_policy_rejects_nonsense_values_naming_each():
 
 # -- one page for the CLI and the recipe tester -------------------------------------------------------
 def test_fetch_page_html_returns_decoded_html_and_the_final_url(sites):
-    html, final_url = fetch_page_html(f"{sites.news_url}/", allow_private_hosts=True)
+    html, final_url = fetch_page_html(f"{sites.news_url}/")  # the running demo site allows its own port
     assert "<html" in html.lower() and final_url.startswith(sites.news_url)
 
 
 def test_fetch_page_html_says_why_a_page_cannot_be_had(sites):
     with pytest.raises(PageFetchError, match="HTTP 404"):
-        fetch_page_html(f"{sites.news_url}/no-such-page-{unique('missing')}", allow_private_hosts=True)
+        fetch_page_html(f"{sites.news_url}/no-such-page-{unique('missing')}")
+    port = int(sites.news_url.rsplit(":", 1)[1])
     with pytest.raises(PageFetchError, match="loopback"):
-        fetch_page_html(f"{sites.news_url}/")  # private addresses stay refused unless allowed
+        fetch_page_html(f"http://127.0.0.1:{port + 1}/")  # another port on the same host is not allowed

@@ -2,6 +2,7 @@ import threading
 import time
 
 import pytest
+from principals import as_admin
 
 from core import auth
 from core.store import jobs
@@ -32,31 +33,31 @@ def test_background_job_runs_off_the_calling_thread_and_records_result(workbench
         seen["thread"] = threading.get_ident()
         return {}
 
-    job = jobs.wait_for(jobs.submit("test_thread"), timeout_s=20)
+    job = jobs.wait_for(jobs.submit("test_thread", None, as_admin()), timeout_s=20)
     assert job["status"] == "succeeded" and seen["thread"] != caller
-    done = jobs.wait_for(jobs.submit("test_count", {"n": 3}), timeout_s=20)
+    done = jobs.wait_for(jobs.submit("test_count", {"n": 3}, as_admin()), timeout_s=20)
     assert done["status"] == "succeeded" and done["result"] == {"steps": 3} and done["progress"] == 1.0
-    assert "did step 3" in jobs.get_job(done["id"])["log"]
+    assert "did step 3" in jobs.get_job(as_admin(), done["id"])["log"]
 
 
 def test_a_crash_marks_the_job_failed_with_the_error(workbench):
-    job = jobs.wait_for(jobs.submit("test_crash"), timeout_s=20)
+    job = jobs.wait_for(jobs.submit("test_crash", None, as_admin()), timeout_s=20)
     assert job["status"] == "failed"
     assert job["error"] == "ValueError: the input file has no header row"
-    assert "Traceback" in jobs.get_job(job["id"])["log"]
+    assert "Traceback" in jobs.get_job(as_admin(), job["id"])["log"]
 
 
 def test_cancel_request_stops_a_running_job(workbench):
-    job_id = jobs.submit("test_count", {"n": 200, "sleep": 0.02})
+    job_id = jobs.submit("test_count", {"n": 200, "sleep": 0.02}, as_admin())
     time.sleep(0.3)
-    jobs.request_cancel(job_id)
+    jobs.request_cancel(as_admin(), job_id)
     job = jobs.wait_for(job_id, timeout_s=20)
     assert job["status"] == "failed" and "Stopped" in job["error"]
 
 
 def test_foreground_run_is_the_same_function(workbench):
     lines = []
-    outcome = jobs.run_foreground("test_count", {"n": 2}, echo=lines.append)
+    outcome = jobs.run_foreground("test_count", {"n": 2}, as_admin(), echo=lines.append)
     assert outcome["status"] == "succeeded" and "did step 2" in lines
 
 
@@ -70,13 +71,13 @@ def test_job_left_running_by_a_dead_process_is_marked_failed(workbench):
         session.flush()
         ghost_id = ghost.id
     assert jobs.fail_orphaned_jobs() >= 1
-    assert jobs.get_job(ghost_id)["status"] == "failed"
-    assert "Interrupted" in jobs.get_job(ghost_id)["error"]
+    assert jobs.get_job(as_admin(), ghost_id)["status"] == "failed"
+    assert "Interrupted" in jobs.get_job(as_admin(), ghost_id)["error"]
 
 
 def test_unknown_job_kind_is_refused(workbench):
     with pytest.raises(ValueError, match="Unknown job kind"):
-        jobs.submit("no_such_job")
+        jobs.submit("no_such_job", None, as_admin())
 
 
 def test_sign_up_hashes_with_argon2_and_refuses_bad_input(workbench):

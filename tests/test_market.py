@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
+from principals import as_admin
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -37,6 +38,7 @@ PACKAGE_FILES = {"data/items.csv": b"id,text\n1,hello\n2,world\n", "README.md": 
 
 
 # ---- builders shared with test_stripe.py ---------------------------------------------------------------
+
 
 def make_user(role: str) -> Principal:
     """A user row without a password hash (argon2 would cost ~0.1 s per user for nothing here)."""
@@ -107,7 +109,7 @@ def test_only_suppliers_and_admins_list_and_only_published_own_packages(workbenc
     package_id = make_package(supplier, tmp_path / "a")
     with pytest.raises(PermissionDenied, match="supplier or admin"):
         create_listing(buyer, package_id, "Buyer tries", "", [], "", 0, "usd", None)
-    with pytest.raises(PermissionDenied, match="packages they built"):
+    with pytest.raises(PermissionDenied, match="packages of their own datasets"):
         create_listing(other, package_id, "Not mine", "", [], "", 0, "usd", None)
     draft_id = make_package(supplier, tmp_path / "b", status="building")
     with pytest.raises(ListingError, match="not published"):
@@ -153,7 +155,7 @@ def test_unlist_and_relist_only_by_seller_or_admin(market):
     with pytest.raises(PermissionDenied):
         unlist(market["buyer"], listing["id"])
     assert unlist(market["supplier"], listing["id"])["status"] == "unlisted"
-    assert listing["id"] not in search_listings(text=listing["title"])["listing_id"].tolist()
+    assert listing["id"] not in search_listings(as_admin(), text=listing["title"])["listing_id"].tolist()
     with pytest.raises(CheckoutError, match="no longer on sale"):
         start_purchase(market["buyer"], listing["id"])
     assert start_purchase(owner, listing["id"])["status"] == "already owned"
@@ -162,7 +164,7 @@ def test_unlist_and_relist_only_by_seller_or_admin(market):
         relist(market["supplier"], listing["id"])
     unlist(market["supplier"], replacement["id"])
     assert relist(market["admin"], listing["id"])["status"] == "listed"
-    assert listing["id"] in search_listings(text=listing["title"])["listing_id"].tolist()
+    assert listing["id"] in search_listings(as_admin(), text=listing["title"])["listing_id"].tolist()
 
 
 # ---- purchases -------------------------------------------------------------------------------------------
@@ -307,7 +309,7 @@ def test_search_filters_and_sorts_in_sql(sql_url, tmp_path):
     add_review(buyers[0], ids["free"], 2, "meh")
 
     def found(**filters) -> list[int]:
-        return search_listings(**filters)["listing_id"].tolist()
+        return search_listings(as_admin(), **filters)["listing_id"].tolist()
 
     assert found(sort="newest") == [ids["free"], ids["dear"], ids["cheap"]]
     assert found(sort="price") == [ids["free"], ids["cheap"], ids["dear"]]
@@ -322,20 +324,21 @@ def test_search_filters_and_sorts_in_sql(sql_url, tmp_path):
     assert found(license="cc-by-4.0", max_price_cents=100, sort="price") == [ids["free"], ids["cheap"]]
     assert found(min_rating=4) == [ids["cheap"]]
     assert found(text="nothing like this") == []
-    row = search_listings(text="German").iloc[0]
+    row = search_listings(as_admin(), text="German").iloc[0]
     assert (row["average_rating"], row["review_count"]) == (4.5, 2)
     assert (row["languages"], row["quality"]) == (["de"], 0.61)
     assert row["package_version"] == "1.0.0" and row["seller_name"] == supplier.display_name
-    assert list(search_listings(text="nothing like this").columns) == list(search_listings().columns)
+    nothing = search_listings(as_admin(), text="nothing like this")
+    assert list(nothing.columns) == list(search_listings(as_admin()).columns)
     with pytest.raises(ListingError, match="Sort must be one of"):
-        search_listings(sort="cheapest")
+        search_listings(as_admin(), sort="cheapest")
 
 
 def test_listing_detail_has_package_and_reviews(market):
     listing_id = market["listing"]["id"]
     start_purchase(market["buyer"], listing_id)
     add_review(market["buyer"], listing_id, 4, "  Useful and clean.  ")
-    detail = listing_detail(listing_id)
+    detail = listing_detail(as_admin(), listing_id)
     assert detail["listing"]["seller_name"] == market["supplier"].display_name
     assert detail["package"]["path"] == str(market["root"])
     assert set(detail["package"]["files"]) == set(PACKAGE_FILES)
@@ -344,7 +347,7 @@ def test_listing_detail_has_package_and_reviews(market):
         (4, "Useful and clean.", market["buyer"].display_name)]
     assert detail["rating"] == {"average_rating": 4.0, "review_count": 1}
     with pytest.raises(ListingError, match="does not exist"):
-        listing_detail(10**9)
+        listing_detail(as_admin(), 10**9)
 
 
 # ---- reviews ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from principals import as_admin
 from refine_fixtures import dataset_with_run
 
 from core import auth
@@ -19,13 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_run_persistence_counts_and_records(workbench):
     dataset, run_id = dataset_with_run()
-    detail = runs.run_detail(run_id)
+    detail = runs.run_detail(as_admin(), run_id)
     assert detail["status"] == "succeeded" and detail["counts"]["input"] == 12 and detail["counts"]["kept"] == 9
     assert detail["counts"]["dropped_by_rule"] == {"min_quality": 3}
-    table = runs.run_tables(run_id)
+    table = runs.run_tables(as_admin(), run_id)
     assert len(table) == 12 and table["kept"].sum() == 9
     assert Path(detail["validated_path"]).exists()
-    assert runs.list_runs(dataset["id"]).iloc[0]["run_id"] == run_id
+    assert runs.list_runs(as_admin(), dataset["id"]).iloc[0]["run_id"] == run_id
 
 
 def test_build_publishes_verified_versions_with_changelog(workbench):
@@ -44,8 +45,8 @@ def test_build_publishes_verified_versions_with_changelog(workbench):
     second = build_package(supplier, PackageRequest(dataset=dataset["name"], title=f"Energy {dataset['name']}",
                                                     license="CC-BY-4.0", languages=["en"]))
     assert second["version"] == "1.1.0"
-    assert "since 1.0.0" in package_detail(second["package_id"])["changelog"]
-    assert set(list_packages(dataset["name"])["version"]) == {"1.0.0", "1.1.0"}
+    assert "since 1.0.0" in package_detail(as_admin(), second["package_id"])["changelog"]
+    assert set(list_packages(as_admin(), dataset["name"])["version"]) == {"1.0.0", "1.1.0"}
 
 
 def test_licence_conflict_names_the_source_and_publishes_nothing(workbench):
@@ -53,7 +54,7 @@ def test_licence_conflict_names_the_source_and_publishes_nothing(workbench):
     with pytest.raises(PackageBuildError, match=f"source 'upload:{dataset['name']}'"):
         build_package(auth.demo_principal("admin"), PackageRequest(dataset=dataset["name"], title="x conflict",
                                                                    license="CC-BY-4.0"))
-    assert list_packages(dataset["name"]).empty
+    assert list_packages(as_admin(), dataset["name"]).empty
 
 
 def test_failed_build_is_marked_failed_and_leaves_no_directory(workbench, tmp_path):
@@ -63,7 +64,7 @@ def test_failed_build_is_marked_failed_and_leaves_no_directory(workbench, tmp_pa
     with pytest.raises(PackageBuildError):
         build_package(auth.demo_principal("admin"), request)
     assert not (tmp_path / "out").exists()
-    assert list_packages(dataset["name"]).iloc[0]["status"] == "failed"
+    assert list_packages(as_admin(), dataset["name"]).iloc[0]["status"] == "failed"
 
 
 def test_buyers_cannot_build_and_filters_that_match_nothing_are_refused(workbench):

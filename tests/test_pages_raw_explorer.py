@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 from apptest_helpers import assert_no_exception, page_app
+from principals import as_admin
 
 from core import explore
 from core.store.raw import content_hash
@@ -53,4 +54,4 @@ def test_select_open_and_label(workbench, raw_store):
     assert any("<script>alert(1)</script>" in code.value for code in at.code)
     at.button(key="rawx_good").click().run()
     assert_no_exception(at)
-    assert explore.labels_for(app, [first_id]) == {first_id: "good"}
+    assert explore.labels_for(as_admin(), app, [first_id]) == {first_id: "good"}

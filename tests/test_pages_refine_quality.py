@@ -1,5 +1,6 @@
 import streamlit as st
 from apptest_helpers import assert_no_exception, button, page_app
+from principals import as_supplier
 from refine_fixtures import article_text, ingest_texts, refined_dataset
 
 from core.refine.runs import list_runs
@@ -10,7 +11,7 @@ from core.store import jobs
 def test_refine_page_moves_a_slider_and_runs(workbench):
     name = "refine-page-ds"
     ingest_texts(name, [article_text(i) for i in range(15)] + ["short", "buy now " * 30])
-    dataset_signals(name)
+    dataset_signals(as_supplier(), name)
     st.cache_data.clear()
     at = page_app("refine.py", role="supplier")
     at.selectbox(key="ref_dataset").select(name).run()
@@ -60,7 +61,7 @@ def test_untouched_refine_page_keeps_the_default_recipe(workbench):
     name = "refine-listing-ds"
     ingest_texts(name, ['{"title": "Chair", "price": 12, "currency": "EUR", "location": "Lyon"}'] * 1
                  + [article_text(i) for i in range(3)], app="marketplace")
-    dataset_signals(name)
+    dataset_signals(as_supplier(), name)
     st.cache_data.clear()
     at = page_app("refine.py", role="supplier")
     at.selectbox(key="ref_dataset").select(name).run()

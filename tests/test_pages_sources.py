@@ -1,5 +1,6 @@
 import streamlit as st
 from apptest_helpers import assert_no_exception, button, page_app
+from principals import as_admin
 
 from core.sources.registry import list_sources
 from core.store import jobs
@@ -18,7 +19,7 @@ def test_scrape_the_demo_sources_fills_the_raw_store(workbench, raw_store):
     st.cache_data.clear()
     at.run()
     assert_no_exception(at)
-    assert {s["name"] for s in list_sources()} >= {"demo-news-rss", "demo-marketplace", "demo-property"}
+    assert {s["name"] for s in list_sources(as_admin())} >= {"demo-news-rss", "demo-marketplace", "demo-property"}
     assert int(at.metric[0].value.replace(",", "")) == after["news"]
 
 
@@ -33,9 +34,9 @@ def test_saving_a_source_checks_urls_and_permissions(workbench):
     button(at, "Save source").click().run()
     assert_no_exception(at)
     assert any("Saved source 'shop-a'" in s.value for s in at.success)
-    saved = next(s for s in list_sources() if s["name"] == "shop-a")
+    saved = next(s for s in list_sources(as_admin()) if s["name"] == "shop-a")
     assert saved["config"]["recipe"] == {"title": "h1", "price": "span.price"}
-    assert not saved["allow_private_hosts"]
+    assert "allow_private_hosts" not in saved and not saved["robots_override"]
 
 
 def test_buyer_cannot_scrape(workbench):

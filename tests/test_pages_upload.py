@@ -1,12 +1,6 @@
 from apptest_helpers import assert_no_exception, button, page_app
 
 
-def test_buyer_is_told_uploading_needs_a_supplier_account(workbench):
-    at = page_app("upload.py", role="buyer")
-    assert_no_exception(at)
-    assert "supplier account" in at.info[0].value
-
-
 def test_upload_form_requires_attestation(workbench):
     at = page_app("upload.py", role="supplier")
     assert_no_exception(at)

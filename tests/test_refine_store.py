@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from principals import as_admin
 from refine_fixtures import refined_dataset
 from sqlmodel import select
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_run_records_every_item_with_a_reason_and_writes_validated_items(workbench):
     name, run_id = refined_dataset()
-    detail = runs.run_detail(run_id)
+    detail = runs.run_detail(as_admin(), run_id)
     assert detail["status"] == "succeeded" and detail["counts"]["input"] == 44
     with session_scope() as session:
         records = session.exec(select(RefinementRecord).where(RefinementRecord.run_id == run_id)).all()
@@ -33,16 +34,16 @@ def test_run_records_every_item_with_a_reason_and_writes_validated_items(workben
     assert len(validated) == detail["counts"]["kept"]
     # The uploads recipe redacts personal data in what it keeps.
     assert not validated["text"].str.contains("jane.doe@example.org", regex=False).any()
-    assert cached_signals(name) is not None
+    assert cached_signals(as_admin(), name) is not None
 
 
 def test_rerun_with_the_same_recipe_gives_the_same_decisions(workbench):
     name, first = refined_dataset(n=20)
-    second = refine_dataset(name)["run_id"]
-    a = runs.run_tables(first)[["id", "kept", "drop_reason"]]
-    b = runs.run_tables(second)[["id", "kept", "drop_reason"]]
+    second = refine_dataset(as_admin(), name)["run_id"]
+    a = runs.run_tables(as_admin(), first)[["id", "kept", "drop_reason"]]
+    b = runs.run_tables(as_admin(), second)[["id", "kept", "drop_reason"]]
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
-    assert runs.run_detail(first)["recipe_hash"] == runs.run_detail(second)["recipe_hash"]
+    assert runs.run_detail(as_admin(), first)["recipe_hash"] == runs.run_detail(as_admin(), second)["recipe_hash"]
 
 
 def test_interrupted_run_is_failed_and_leaves_no_validated_file(workbench, monkeypatch):
@@ -55,8 +56,8 @@ def test_interrupted_run_is_failed_and_leaves_no_validated_file(workbench, monke
 
     monkeypatch.setattr(service, "finish_run", crash)
     with pytest.raises(RuntimeError):
-        refine_dataset(name)
-    latest = runs.list_runs().iloc[0]
+        refine_dataset(as_admin(), name)
+    latest = runs.list_runs(as_admin()).iloc[0]
     assert latest["status"] == "failed"
     assert not list(Path(os.environ["DATA_DIR"], "validated", name).glob(f"run-{latest['run_id']}*"))
 
@@ -67,4 +68,4 @@ def test_cli_refine_dataset(workbench):
                           capture_output=True, text=True, timeout=300, env=dict(os.environ))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["input"] == 12 and runs.run_detail(result["run_id"])["status"] == "succeeded"
+    assert result["input"] == 12 and runs.run_detail(as_admin(), result["run_id"])["status"] == "succeeded"

@@ -14,14 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from core import audit, tenancy
+from core import audit, recovery, tenancy
 from core.auth import Principal
 from core.packaging.licenses import check_license_compatibility, is_valid_license, normalize_license
 from core.packaging.versioning import next_version
 from core.packaging.writer import PackageBuildError, PackageMeta, write_package_version
-from core.store import lake
+from core.store import lake, processes
 from core.store.models import DataPackage, Dataset, Source
 from core.store.sql import session_scope
 
@@ -115,7 +117,9 @@ def _previous(name: str, owner_id: int | None) -> dict | None:
     return max((r.model_dump() for r in rows), key=lambda r: parse_version(r["version"])[:3])
 
 
-def build_package(principal: Principal, request: PackageRequest, progress=None) -> dict:
+def build_package(principal: Principal, request: PackageRequest, progress=None, job_id: int | None = None) -> dict:
+    """Build and publish the next version; `job_id` is the job running the build, if any, so start-up
+    recovery can tell a live build from one whose process died."""
     dataset = tenancy.dataset_for(principal, request.dataset, action="build packages")
     notify = progress or (lambda fraction, message: None)
     if not is_valid_license(request.license or ""):
@@ -148,12 +152,10 @@ def build_package(principal: Principal, request: PackageRequest, progress=None) 
         limitations="Collected automatically; quality scores are heuristic. Check the refinement counts.",
     )
     out_dir = request.out_dir or lake.zone_path("packages", name, version)
-    with session_scope() as session:
-        package = DataPackage(dataset_id=dataset["id"], run_id=run_id, name=name, title=request.title,
-                              version=version, license=licence, status="building", created_by=principal.id)
-        session.add(package)
-        session.flush()
-        package_id = package.id
+    package_id = _claim_version(
+        {"dataset_id": dataset["id"], "run_id": run_id, "name": name, "title": request.title, "version": version,
+         "license": licence, "created_by": principal.id, "job_id": job_id}, Path(out_dir))
+    processes.mark_in_progress(f"package:{package_id}")
     notify(0.3, f"Writing {name} {version}")
     try:
         result = write_package_version(rows, meta, Path(out_dir), request.formats)
@@ -161,8 +163,11 @@ def build_package(principal: Principal, request: PackageRequest, progress=None) 
         with session_scope() as session:
             failed = session.get(DataPackage, package_id)
             failed.status, failed.changelog = "failed", f"Build failed: {exc}"
+            failed.error = f"{type(exc).__name__}: {exc}"[:2000]
             session.add(failed)
         raise
+    finally:
+        processes.mark_done(f"package:{package_id}")
     metrics = {"rows": result.row_count, "languages": meta.languages,
                "mean_quality": round(float(rows["quality"].mean()), 4) if "quality" in rows else None}
     with session_scope() as session:
@@ -175,6 +180,49 @@ def build_package(principal: Principal, request: PackageRequest, progress=None) 
     notify(1.0, f"Published {name} {version}")
     return {"package_id": package_id, "name": name, "version": version, "path": str(result.path),
             "rows": result.row_count, "files": result.files}
+
+
+def _claim_version(fields: dict, out_dir: Path) -> int:
+    """The id of the DataPackage row this build now owns for its name and version: a new row, or the row
+    of a failed attempt taken over. A version already published, or being built by a live process, is a
+    PackageBuildError that says so (never a raw UNIQUE violation)."""
+    name, version = fields["name"], fields["version"]
+    existing = _version_row(name, version)
+    if existing is not None and existing["status"] == "building":
+        recovery.fail_dead_builds()  # a build killed before start-up recovery ran must not block this one
+        existing = _version_row(name, version)
+    building = {**fields, "status": "building", "error": None, "path": None, "files": {}, "metrics": {},
+                "changelog": "", "created_at": datetime.now(UTC),
+                "manifest": {"building": recovery.in_progress_mark(out_dir=str(out_dir))}}
+    if existing is None:
+        try:
+            with session_scope() as session:
+                package = DataPackage(**building)
+                session.add(package)
+                session.flush()
+                return package.id
+        except IntegrityError:  # another build claimed this version a moment ago
+            existing = _version_row(name, version)
+    if existing is not None and existing["status"] == "failed":
+        with session_scope() as session:  # only if still failed: two builds may race to take it over
+            taken = session.execute(update(DataPackage).where(DataPackage.id == existing["id"],
+                                                              DataPackage.status == "failed").values(**building))
+        if taken.rowcount == 1:
+            return existing["id"]
+        existing = _version_row(name, version)
+    if existing is not None and existing["status"] == "published":
+        raise PackageBuildError(f"{name} {version} is already published; versions are immutable, so build the "
+                                "next version instead.")
+    job = f" (job {existing['job_id']})" if existing and existing.get("job_id") else ""
+    raise PackageBuildError(f"{name} {version} is being built right now{job}; wait for that build to finish, "
+                            "then build again.")
+
+
+def _version_row(name: str, version: str) -> dict | None:
+    with session_scope() as session:
+        row = session.exec(select(DataPackage).where(DataPackage.name == name,
+                                                     DataPackage.version == version)).first()
+        return row.model_dump() if row else None
 
 
 def _changelog(previous: dict | None, rows: int, run: dict) -> str:

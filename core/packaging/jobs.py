@@ -17,6 +17,6 @@ def package_job(ctx, params: dict) -> dict:
         topics=params.get("topics", []), sources=params.get("sources", []), change=params.get("change", "minor"),
         out_dir=Path(params["out_dir"]) if params.get("out_dir") else None,
     )
-    result = build_package(ctx.principal, request, progress=ctx.progress)
+    result = build_package(ctx.principal, request, progress=ctx.progress, job_id=ctx.job_id)
     ctx.log(f"Published {result['name']} {result['version']}: {result['rows']:,} rows at {result['path']}")
     return {k: v for k, v in result.items() if k != "files"}

@@ -379,7 +379,7 @@ def write_package_version(rows: pd.DataFrame, meta: PackageMeta, out_dir: Path,
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.{processes.temp_owner_tag()}.", suffix=".partial",
                                     dir=out_dir.parent))
-    processes.mark_in_progress(str(staging))  # start-up recovery leaves it alone while we write it
+    processes.mark_in_progress(staging)  # start-up recovery leaves it alone while we write it
     try:
         (staging / "data").mkdir()
         _build_into(staging, table, columns, meta, chosen)
@@ -395,6 +395,6 @@ def write_package_version(rows: pd.DataFrame, meta: PackageMeta, out_dir: Path,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        processes.mark_done(str(staging))
+        processes.mark_done(staging)
     return PackageResult(path=out_dir, files=files, row_count=table.num_rows,
                          checksums={relative: entry["sha256"] for relative, entry in files.items()})

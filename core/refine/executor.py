@@ -8,6 +8,7 @@ Dask client all provide it, so moving to a cluster is a new executor class, not 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -76,10 +77,8 @@ def exit_with_pool_owner(owner_pid: int) -> None:
 def _ask_kernel_to_kill_us_with_parent() -> None:
     if not sys.platform.startswith("linux"):
         return
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # no usable libc: the watcher thread still ends the worker
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # no usable libc: the watcher thread still ends the worker
 
 
 class ProcessPoolExecutor(Executor):

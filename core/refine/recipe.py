@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import reprlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 RULE_KINDS = ("min_length", "languages", "values", "threshold", "pii", "duplicates")
 PII_POLICIES = ("drop", "redact", "keep")
 DUPLICATE_POLICIES = ("keep_best", "keep_all")
+MAX_RECIPE_CHARS = 64 * 1024  # the shipped recipes are under 1 KB
+MAX_MESSAGE_CHARS = 500
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxdict, _BRIEF.maxlist, _BRIEF.maxstring, _BRIEF.maxother = 3, 6, 6, 60, 60
 
 
 class RecipeError(ValueError):
@@ -136,13 +141,23 @@ def recipe_hash(recipe: Recipe) -> str:
     return recipe.hash
 
 
+def _brief(value: Any) -> str:
+    """A bounded repr for messages: formatting a huge value (for example one built from YAML aliases)
+    must not cost seconds and gigabytes just to say it is wrong."""
+    return _BRIEF.repr(value)
+
+
 def _fail(where: str, message: str) -> RecipeError:
-    return RecipeError(f"{where}: {message}")
+    return RecipeError(_capped(f"{where}: {message}"))
+
+
+def _capped(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE_CHARS else message[:MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def _float(value: Any, where: str, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(where, f"'{name}' must be a number, got {value!r}")
+        raise _fail(where, f"'{name}' must be a number, got {_brief(value)}")
     return float(value)
 
 
@@ -150,13 +165,13 @@ def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _fail(where, f"'{name}' must be a list of strings, got {value!r}")
+        raise _fail(where, f"'{name}' must be a list of strings, got {_brief(value)}")
     return tuple(value)
 
 
 def _mapping(value: Any, where: str, keys: set[str]) -> dict:
     if not isinstance(value, dict):
-        raise _fail(where, f"expected a mapping with {sorted(keys)}, got {value!r}")
+        raise _fail(where, f"expected a mapping with {sorted(keys)}, got {_brief(value)}")
     unknown = set(value) - keys
     if unknown:
         raise _fail(where, f"unknown key(s) {sorted(unknown)}; expected {sorted(keys)}")
@@ -166,15 +181,15 @@ def _mapping(value: Any, where: str, keys: set[str]) -> dict:
 def parse_rule(raw: Any, position: int) -> Rule:
     where = f"rule {position}"
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise _fail(where, f"each rule is a one-key mapping such as {{min_length: 200}}, got {raw!r}")
+        raise _fail(where, f"each rule is a one-key mapping such as {{min_length: 200}}, got {_brief(raw)}")
     ((kind, body),) = raw.items()
     if kind not in RULE_KINDS:
-        raise _fail(where, f"unknown rule {kind!r}; expected one of {', '.join(RULE_KINDS)}")
+        raise _fail(where, f"unknown rule {_brief(kind)}; expected one of {', '.join(RULE_KINDS)}")
     where = f"rule {position} ({kind})"
     if kind == "min_length":
         length = _float(body, where, "min_length")
         if length < 0 or length != int(length):
-            raise _fail(where, f"min_length must be a whole number of characters >= 0, got {body!r}")
+            raise _fail(where, f"min_length must be a whole number of characters >= 0, got {_brief(body)}")
         return Rule("min_length", column="text_length", min=length)
     if kind == "threshold":
         body = _mapping(body, where, {"column", "min", "max"})
@@ -212,7 +227,7 @@ def parse_rule(raw: Any, position: int) -> Rule:
         )
     policies = PII_POLICIES if kind == "pii" else DUPLICATE_POLICIES
     if body not in policies:
-        raise _fail(where, f"policy must be one of {', '.join(policies)}, got {body!r}")
+        raise _fail(where, f"policy must be one of {', '.join(policies)}, got {_brief(body)}")
     return Rule(kind, policy=body)
 
 
@@ -249,11 +264,30 @@ def parse_recipe(data: Any) -> Recipe:
     )
 
 
+class _RecipeLoader(yaml.SafeLoader):
+    """SafeLoader without aliases: a recipe never needs them, and nested aliases ("billion laughs")
+    turn a few hundred bytes into gigabytes of expanded values."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise RecipeError(_capped(f"recipe uses a YAML alias (*{event.anchor}) at line "
+                                      f"{event.start_mark.line + 1}; write the values out instead"))
+        return super().compose_node(parent, index)
+
+
 def recipe_from_yaml(text: str) -> Recipe:
+    if len(text) > MAX_RECIPE_CHARS:
+        raise RecipeError(f"recipe is {len(text):,} characters; the limit is {MAX_RECIPE_CHARS:,}")
+    loader = _RecipeLoader(text)
     try:
-        data = yaml.safe_load(text)
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise RecipeError(f"recipe is not valid YAML: {exc}") from exc
+        raise RecipeError(_capped(f"recipe is not valid YAML: {exc}")) from exc
+    except RecursionError:
+        raise RecipeError("recipe is nested too deeply to be a recipe; a recipe is a short list of rules") from None
+    finally:
+        loader.dispose()
     return parse_recipe(data)
 
 

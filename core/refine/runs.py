@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlmodel import select
 
 from core import tenancy
 from core.auth import Principal
 from core.config import PROJECT_ROOT
-from core.store import lake
+from core.recovery import in_progress_mark
+from core.store import lake, processes
 from core.store.models import Dataset, Item, RefinementRecord, RefinementRun
 from core.store.sql import get_engine, session_scope
 
@@ -70,21 +71,47 @@ def run_dir(dataset_name: str) -> Path:
 
 
 def start_run(dataset_id: int, recipe: dict, recipe_hash: str, user_id: int | None, job_id: int | None) -> int:
+    # The "running" mark lets start-up recovery tell this run from one whose process died (finish_run
+    # replaces the timings); a run started by a job is judged by its job instead.
     with session_scope() as session:
         run = RefinementRun(dataset_id=dataset_id, recipe=recipe, recipe_hash=recipe_hash, status="running",
-                            created_by=user_id, job_id=job_id, code_version=code_version())
+                            created_by=user_id, job_id=job_id, code_version=code_version(),
+                            timings={"running": in_progress_mark()})
         session.add(run)
         session.flush()
-        return run.id
+        run_id = run.id
+    processes.mark_in_progress(f"run:{run_id}")
+    return run_id
 
 
 def fail_run(run_id: int, error: str) -> None:
+    """Record why a run failed and remove what it wrote, so a failed run never looks usable."""
+    dataset_name = None
     with session_scope() as session:
         run = session.get(RefinementRun, run_id)
         if run:
-            run.status = "failed"
+            run.status, run.error = "failed", error[:2000]
             run.metrics = {**run.metrics, "error": error[:2000]}
             session.add(run)
+            dataset_name = session.get(Dataset, run.dataset_id).name
+    processes.mark_done(f"run:{run_id}")
+    if dataset_name is not None:
+        discard_run_outputs(dataset_name, run_id)
+
+
+def run_output_paths(dataset_name: str, run_id: int) -> list[Path]:
+    """The files only this run writes (items.parquet and the latest signals are shared by every run)."""
+    directory = run_dir(dataset_name)
+    return [directory / f"run-{run_id}-signals.parquet", directory / f"run-{run_id}-decisions.parquet",
+            lake.zone_path("validated", dataset_name, f"run-{run_id}.parquet")]
+
+
+def discard_run_outputs(dataset_name: str, run_id: int) -> None:
+    """Delete a failed run's files and per-item records (a crash can land after either was written)."""
+    for path in run_output_paths(dataset_name, run_id):
+        path.unlink(missing_ok=True)
+    with session_scope() as session:
+        session.execute(delete(RefinementRecord).where(RefinementRecord.run_id == run_id))
 
 
 def finish_run(run_id: int, dataset_name: str, items: pd.DataFrame, signals: pd.DataFrame,
@@ -114,6 +141,7 @@ def finish_run(run_id: int, dataset_name: str, items: pd.DataFrame, signals: pd.
         run.status, run.counts, run.metrics, run.timings = "succeeded", counts, metrics, timings
         run.validated_path = str(validated_path)
         session.add(run)
+    processes.mark_done(f"run:{run_id}")
     return {"run_id": run_id, "counts": counts, "metrics": metrics, "validated_path": str(validated_path)}
 
 

@@ -1,4 +1,4 @@
-"""`python -m core ingest | extract | scrape`: the sources features from a terminal."""
+"""`python -m core ingest | extract | scrape | allow-host`: the sources features from a terminal."""
 
 from __future__ import annotations
 
@@ -36,8 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                              description="Print one JSON object per input (.html.gz read transparently).")
     extract.add_argument("kind", choices=("article", "listing"))
     extract.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
-    extract.add_argument("--allow-private", action="store_true", help="allow URLs on private/loopback addresses")
     extract.set_defaults(handler=_cmd_extract)
+
+    allow = sub.add_parser(
+        "allow-host", help="List, add or remove exact HOST:PORT pairs crawls may reach although private.",
+        description="The network allow-list: a private, loopback or link-local address is fetched only when its "
+                    "exact HOST:PORT is listed here (admin entries) or in NETWORK_ALLOWLIST. Runs as the local "
+                    "operator (an admin); every change is audit-recorded.")
+    allow.add_argument("action", choices=("list", "add", "remove"))
+    allow.add_argument("endpoint", nargs="?", metavar="HOST:PORT", help="e.g. 127.0.0.1:8080 or [::1]:8443")
+    allow.add_argument("--reason", default="", help="why this host:port may be reached (required for add)")
+    allow.set_defaults(handler=_cmd_allow_host)
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -45,6 +54,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from core.bootstrap import init_workbench
     from core.sources.ingest import ingest_upload
     from core.sources.upload_formats import UploadError
+    from core.store.raw import RawStoreError, validate_app_name
 
     if not args.attest:
         print("Refused: pass --attest to confirm you have the right to supply this data. Nothing was ingested.",
@@ -52,6 +62,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     if not args.file.is_file():
         print(f"error: {args.file} is not a file", file=sys.stderr)
+        return 2
+    try:
+        validate_app_name(args.app)  # before init, so a typo costs nothing and prints one line
+    except RawStoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     init_workbench()
     try:
@@ -67,6 +82,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"  rejected {member} line {line}: {reason}")
     if len(report.rejected) > 200:
         print(f"  ... and {len(report.rejected) - 200} more rejected rows")
+    for member, line, what in report.warnings[:200]:
+        print(f"  kept {member} line {line}: {what}")
     return 0
 
 
@@ -98,7 +115,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     status = 0
     for source in args.inputs:
         try:
-            html, url = _read_input(source, args.allow_private)
+            html, url = _read_input(source)
             result = {"source": source, **extractor(html, url)}
         except (OSError, ValueError) as exc:
             result, status = {"source": source, "error": str(exc)}, 1
@@ -106,11 +123,43 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return status
 
 
-def _read_input(source: str, allow_private: bool) -> tuple[str, str | None]:
+def _read_input(source: str) -> tuple[str, str | None]:
     if source.startswith(("http://", "https://")):
+        from core.bootstrap import init_workbench
+        from core.sources.allowlist_admin import workbench_allowlist
         from core.sources.fetch import fetch_page_html
 
-        return fetch_page_html(source, allow_private_hosts=allow_private)
+        init_workbench()  # the admin allow-list entries live in the SQL store
+        return fetch_page_html(source, allowed_endpoints=workbench_allowlist())
     from core.sources.html_text import read_html_file
 
     return read_html_file(source), None
+
+
+def _cmd_allow_host(args: argparse.Namespace) -> int:
+    from core.auth import cli_principal
+    from core.bootstrap import init_workbench
+    from core.sources import allowlist_admin
+
+    if args.action != "list" and not args.endpoint:
+        print(f"error: allow-host {args.action} needs HOST:PORT, e.g. 127.0.0.1:8080", file=sys.stderr)
+        return 2
+    init_workbench()
+    principal = cli_principal()
+    try:
+        if args.action == "add":
+            entry = allowlist_admin.add_allowed_endpoint(principal, args.endpoint, args.reason)
+            print(f"Allowed {entry['endpoint']} ({entry['reason']}).")
+        elif args.action == "remove":
+            allowlist_admin.remove_allowed_endpoint(principal, args.endpoint)
+            print(f"Removed {args.endpoint} from the allow-list.")
+        else:
+            entries = allowlist_admin.list_allowed_endpoints(principal)
+            if not entries:
+                print("The network allow-list is empty: no private host:port may be fetched.")
+            for entry in entries:
+                print(f"{entry['endpoint']:<30} {entry['origin']:<9} {entry['reason']}")
+    except ValueError as exc:
+        print(f"Refused: {exc}", file=sys.stderr)
+        return 2
+    return 0

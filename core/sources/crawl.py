@@ -16,7 +16,6 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from core.sources.crawl_config import CrawlConfigError, validate_config
 from core.sources.crawl_pages import CrawlError, PageSteps, StepOutcome, Task, warm_up_extractors
@@ -58,13 +57,6 @@ class CrawlReport:
 
 def _normalised(url: str) -> str:
     return url.split("#", 1)[0]
-
-
-def policy_for(config: dict, policy: FetchPolicy) -> FetchPolicy:
-    """The policy for this config: with allow_private, exactly the config's own hosts are exempt."""
-    if not config.get("allow_private"):
-        return policy
-    return policy.allowing_hosts(urlsplit(url).hostname for url in config["urls"])
 
 
 class _Crawl:
@@ -207,9 +199,9 @@ def crawl_source(
     `conditional_cache` is a dict of ETag/Last-Modified validators per URL; it is updated in place,
     so persisting it after the crawl makes the next crawl send conditional requests (304 = unchanged).
     """
-    config = validate_config(config)
+    config = validate_config(config)  # refuses network-policy keys: only the caller's policy decides
     warm_up_extractors()
     cache = ConditionalCache(conditional_cache if conditional_cache is not None else {})
-    with PoliteFetcher(policy_for(config, policy), cache) as fetcher:
+    with PoliteFetcher(policy, cache) as fetcher:
         steps = PageSteps(config, fetcher)
         return _Crawl(config, steps, fetcher, sink, progress, should_stop or (lambda: False)).run()

@@ -12,6 +12,12 @@ from core.sources.listing_recipe import compile_recipe
 KINDS = ("feed", "sitemap", "listing_index", "json_api", "url_list")
 PAGE_KINDS = ("article", "listing")
 DEFAULT_MAX_PAGES = 1000
+# Keys that once widened (or could look like they widen) the SSRF guard. Network policy comes from the
+# allow-list that settings and admins set, never from a source's config, so a config naming one is refused.
+NETWORK_POLICY_KEYS = frozenset({
+    "allow_private", "allow_private_hosts", "allowed_hosts", "allowed_private_hosts", "allowed_endpoints",
+    "network_allowlist", "allowlist",
+})
 _TRANSLATOR = GenericTranslator()
 
 
@@ -58,11 +64,31 @@ def _check_json_api(config: dict, problems: list[str]) -> None:
             problems.append(f"{key} must be a dotted path string such as 'data.items'")
 
 
+def _is_network_policy_key(key) -> bool:
+    return isinstance(key, str) and key.strip().lower() in NETWORK_POLICY_KEYS
+
+
+def network_policy_problem(config: dict) -> str | None:
+    """Why a config may not be used because it tries to set network policy, or None."""
+    named = sorted(key for key in config if _is_network_policy_key(key) and config[key])
+    if not named:
+        return None
+    return (f"{', '.join(named)} cannot be set in a source config; private hosts are reached only through the "
+            "network allow-list (NETWORK_ALLOWLIST or an admin's entry for an exact host:port)")
+
+
+def without_network_policy(config: dict) -> dict:
+    """The config minus network-policy keys (harmless false ones that sources saved earlier may hold)."""
+    return {key: value for key, value in config.items() if not _is_network_policy_key(key)}
+
+
 def validate_config(config: dict) -> dict:
     """The config with defaults filled in; raises CrawlConfigError naming every problem."""
     if not isinstance(config, dict):
         raise CrawlConfigError(f"a crawl config must be a dict, got {type(config).__name__}")
     problems: list[str] = []
+    if policy_problem := network_policy_problem(config):
+        problems.append(policy_problem)
     if not isinstance(config.get("source_id"), str) or not config["source_id"].strip():
         problems.append("source_id must be a non-empty string")
     if not isinstance(config.get("app"), str) or not config["app"].strip():
@@ -93,7 +119,6 @@ def validate_config(config: dict) -> dict:
         "items_path": "",
         "next_page_path": None,
         "page_kind": None,
-        "allow_private": False,
-        **config,
+        **without_network_policy(config),
         "max_pages": max_pages,
     }

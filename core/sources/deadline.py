@@ -10,6 +10,7 @@ and retries.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -64,12 +65,10 @@ class ExchangeWatchdog:
 def _shut(sock) -> None:
     if sock is None:
         return
-    try:
-        # shutdown, not close: it wakes a read blocked in another thread without freeing the descriptor
-        # under it; the connection is then discarded by the pool as broken.
+    # shutdown, not close: it wakes a read blocked in another thread without freeing the descriptor
+    # under it; the pool then discards the connection as broken. OSError: it was already closed.
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
 
 
 def current_watchdog() -> ExchangeWatchdog | None:

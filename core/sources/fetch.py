@@ -1,7 +1,9 @@
 """Polite HTTP fetching: robots.txt, per-host delays, retries, size caps, redirects, SSRF checks.
 
 `PoliteFetcher(policy).fetch(url)` never raises for network trouble: every failure comes back
-as `FetchResult.error`. One fetcher is shared by the threads of a crawl; it keeps a pooled
+as `FetchResult.error`. Each attempt is cut hard at `timeout_s` and the whole fetch (redirects,
+retries, backoff) at `policy.fetch_deadline_s`, headers included (see `deadline`).
+One fetcher is shared by the threads of a crawl; it keeps a pooled
 requests Session, the robots.txt cache, per-host throttles and the conditional-request cache.
 """
 
@@ -16,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
+from core.sources.deadline import ExchangeWatchdog, FetchDeadline
 from core.sources.fetch_policy import REDIRECT_STATUSES, RETRYABLE_STATUSES, FetchPolicy, FetchResult
 from core.sources.html_text import decode_html
 from core.sources.netguard import GuardedAdapter, URLRefused, check_url
@@ -66,8 +69,7 @@ class PoliteFetcher:
         self.session.trust_env = False  # no proxy or .netrc from the environment slips past the guard
         self.session.headers.update({"User-Agent": self.policy.user_agent, "Accept": _ACCEPT})
         adapter = GuardedAdapter(
-            self.policy.allow_private_hosts,
-            self.policy.allowed_private_hosts,
+            self.policy.allowed_endpoints,
             pool_connections=32,
             pool_maxsize=self.policy.total_concurrency,
             max_retries=0,
@@ -129,10 +131,14 @@ class PoliteFetcher:
         self, url: str, result: FetchResult, conditional: bool, check_robots: bool, max_bytes: int
     ) -> None:
         current, chain = url, [url]
+        deadline = FetchDeadline(self.policy.fetch_deadline_s)
         for _hop in range(self.policy.max_redirects + 1):
-            check_url(current, self.policy.allow_private_hosts, self.policy.allowed_private_hosts)
+            check_url(current, self.policy.allowed_endpoints)
             result.final_url = current
-            if check_robots and not self.robots.allowed(current):
+            asked = time.monotonic()
+            robots_allowed = not check_robots or self.robots.allowed(current)
+            deadline.exclude(time.monotonic() - asked)  # robots.txt has its own deadline
+            if not robots_allowed:
                 if self.policy.obey_robots:
                     result.from_robots_block = True
                     note = self.robots.rules_for(current).note
@@ -140,7 +146,7 @@ class PoliteFetcher:
                     return
                 result.robots_overridden = True
             headers = self.conditional.request_headers(current) if conditional else {}
-            answer = self._with_retries(current, headers, result, max_bytes)
+            answer = self._with_retries(current, headers, result, max_bytes, deadline)
             if answer.status == 0:
                 result.error = answer.error
                 result.body, result.truncated = answer.body, answer.truncated
@@ -169,14 +175,18 @@ class PoliteFetcher:
         elif conditional and 200 <= answer.status < 300 and not answer.truncated:
             self.conditional.remember(url, result.etag, result.last_modified)
 
-    def _with_retries(self, url: str, headers: dict, result: FetchResult, max_bytes: int) -> _Answer:
+    def _with_retries(
+        self, url: str, headers: dict, result: FetchResult, max_bytes: int, deadline: FetchDeadline
+    ) -> _Answer:
         host = urlsplit(url).hostname or ""
         for attempt in range(1, self.policy.retries + 2):
             result.attempts += 1
+            asked = time.monotonic()
             with self.throttle.turn(host, self.host_delay(url), self._cancelled), self._slots:
-                answer = self._exchange(url, headers, max_bytes)
+                deadline.exclude(time.monotonic() - asked)  # queueing for a polite turn is not the server's time
+                answer = self._exchange(url, headers, max_bytes, deadline)
             retryable = answer.transient or answer.status in RETRYABLE_STATUSES
-            if not retryable or attempt > self.policy.retries:
+            if not retryable or attempt > self.policy.retries or deadline.remaining() <= 0:
                 return answer
             retry_after = parse_retry_after((answer.headers or {}).get("retry-after"))
             if retry_after is not None and retry_after > self.policy.max_retry_after_s:
@@ -188,34 +198,47 @@ class PoliteFetcher:
             if retry_after is not None:
                 self.throttle.push_back(host, retry_after)  # every thread waits, not only this one
                 pause(retry_after, self._cancelled)
+                deadline.exclude(retry_after)  # the server asked for it, bounded by max_retry_after_s
             else:
                 backoff = backoff_delay(
                     attempt, self.policy.backoff_base_s, self.policy.backoff_max_s, self._rng
                 )
+                if backoff >= deadline.remaining():
+                    return answer  # no time left for another attempt after the pause
                 pause(backoff, self._cancelled)
         raise AssertionError("unreachable: the loop returns on its last attempt")
 
-    def _exchange(self, url: str, headers: dict, max_bytes: int) -> _Answer:
-        timeout = self.policy.timeout_s
-        deadline = time.monotonic() + timeout
-        try:
-            response = self.session.get(
-                url, headers=headers, stream=True, allow_redirects=False, timeout=(timeout, timeout)
-            )
-        except requests.Timeout as error:
-            return _Answer(error=f"timed out after {timeout:g}s ({type(error).__name__})", transient=True)
-        except _TRANSIENT_ERRORS as error:
-            return _Answer(error=f"connection error: {_short(error)}", transient=True)
-        with response:
-            headers = {name.lower(): value for name, value in response.headers.items()}
-            answer = _Answer(status=response.status_code, headers=headers)
-            if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
-                return answer
-            self._read_body(response, answer, max_bytes, deadline)
+    def _exchange(self, url: str, headers: dict, max_bytes: int, deadline: FetchDeadline) -> _Answer:
+        limit = min(self.policy.timeout_s, deadline.remaining())
+        if limit <= 0:
+            return _Answer(error=self._timeout_message(limit, "before the request was sent"), transient=True)
+        # The socket timeouts bound connect and each read; the watchdog bounds the exchange as a whole.
+        with ExchangeWatchdog(limit) as watchdog:
+            try:
+                response = self.session.get(
+                    url, headers=headers, stream=True, allow_redirects=False, timeout=(limit, limit)
+                )
+            except _TRANSIENT_ERRORS as error:
+                if watchdog.fired or isinstance(error, requests.Timeout):
+                    return _Answer(error=self._timeout_message(limit, "waiting for the response headers"),
+                                   transient=True)
+                return _Answer(error=f"connection error: {_short(error)}", transient=True)
+            with response:
+                headers = {name.lower(): value for name, value in response.headers.items()}
+                answer = _Answer(status=response.status_code, headers=headers)
+                if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
+                    return answer
+                self._read_body(response, answer, max_bytes, watchdog)
         return answer
 
+    def _timeout_message(self, limit: float, stage: str) -> str:
+        whole = self.policy.fetch_deadline_s
+        scope = f"the {whole:g}s deadline of this fetch" if limit < self.policy.timeout_s else (
+            f"the {self.policy.timeout_s:g}s timeout")
+        return f"timed out {stage}: no complete answer within {scope}"
+
     def _read_body(
-        self, response: requests.Response, answer: _Answer, max_bytes: int, deadline: float
+        self, response: requests.Response, answer: _Answer, max_bytes: int, watchdog: ExchangeWatchdog
     ) -> None:
         body = bytearray()
         try:
@@ -226,11 +249,14 @@ class PoliteFetcher:
                     del body[max_bytes:]
                     answer.truncated = True  # capped: stop reading, the rest never enters memory
                     break
-                if time.monotonic() > deadline:
-                    answer.error = f"timed out after {self.policy.timeout_s:g}s reading the body"
-                    answer.truncated = answer.transient = True
-                    break
+            if watchdog.fired and not answer.truncated:  # the cut socket read as an early end of body
+                raise requests.Timeout("deadline")
         except _TRANSIENT_ERRORS as error:
+            if watchdog.fired or isinstance(error, requests.Timeout):
+                answer.error = self._timeout_message(watchdog.seconds, "reading the body")
+                answer.truncated = answer.transient = True
+                answer.body = bytes(body)
+                return
             declared = answer.headers.get("content-length")
             expected = f" of {declared} declared" if declared else ""
             answer.error = (
@@ -255,11 +281,14 @@ class PageFetchError(ValueError):
     """One page could not be fetched; the message says why in words a user can act on."""
 
 
-def fetch_page_html(url: str, *, allow_private_hosts: bool = False, retries: int | None = None) -> tuple[str, str]:
+def fetch_page_html(
+    url: str, *, allowed_endpoints: frozenset[tuple[str, int]] = frozenset(), retries: int | None = None
+) -> tuple[str, str]:
     """(decoded HTML, final URL) of one page, fetched politely (robots.txt, size and time limits) without a
-    per-host delay; raises PageFetchError when the page cannot be had."""
+    per-host delay; raises PageFetchError when the page cannot be had. Private hosts pass only when on
+    `allowed_endpoints` (the workbench allow-list) or run by this process (the demo sites)."""
     overrides = {} if retries is None else {"retries": retries}
-    result = fetch(url, FetchPolicy(allow_private_hosts=allow_private_hosts, per_host_delay_s=0, **overrides))
+    result = fetch(url, FetchPolicy(allowed_endpoints=allowed_endpoints, per_host_delay_s=0, **overrides))
     if result.error:
         raise PageFetchError(result.error)
     if result.status >= 400:

@@ -41,6 +41,7 @@ class IngestReport:
     rejected: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, reason)
     items_created: int = 0
     binaries_stored: int = 0
+    warnings: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, what was repaired): kept
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -195,7 +196,8 @@ def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str,
         tmp.write_bytes(data)  # the file exactly as received, before any parsing decisions
     provenance = Provenance(license=license, origin=origin, attested_by=principal.id, notes=notes)
     documents, binaries = upload_documents(parsed, dataset, filename, provenance)
-    report = IngestReport(dataset=dataset, app=app, rejected=list(parsed.rejected), binaries_stored=binaries)
+    report = IngestReport(dataset=dataset, app=app, rejected=list(parsed.rejected), binaries_stored=binaries,
+                          warnings=list(parsed.warnings))
     for start in range(0, len(documents), BATCH):
         batch = documents[start:start + BATCH]
         new, present, rejected, items = store_documents(app, info["id"], batch)

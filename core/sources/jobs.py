@@ -34,6 +34,7 @@ def demo_sites():
 
 
 def fetch_policy(source: dict):
+    from core.sources.allowlist_admin import workbench_allowlist
     from core.sources.fetch import FetchPolicy
 
     settings = get_settings()
@@ -41,7 +42,8 @@ def fetch_policy(source: dict):
         settings, obey_robots=settings.scraper_obey_robots and not source.get("robots_override"),
         # A source may set its own delay (the demo sites ask for none in their robots.txt and config).
         per_host_delay_s=float(source["config"].get("per_host_delay_s", settings.scraper_per_host_delay_s)),
-        allow_private_hosts=bool(source.get("allow_private_hosts")),
+        # Private hosts only from the allow-list (settings + admin entries; the demo sites add their own ports).
+        allowed_endpoints=workbench_allowlist(),
     )
 
 
@@ -56,9 +58,9 @@ def register_demo_sources(principal: Principal) -> list[str]:
     for config in demo_source_configs(demo_sites()):
         name = config["source_id"]
         save_source(principal, name, config["app"], config["kind"],
-                    {**{k: v for k, v in config.items() if k not in ("app", "kind", "allow_private")},
+                    {**{k: v for k, v in config.items() if k not in ("app", "kind")},
                      "dataset": f"demo-{config['app']}", "per_host_delay_s": 0.0},
-                    license=DEMO_LICENSE, allow_private_hosts=True)
+                    license=DEMO_LICENSE)  # reachable because the running demo sites allow their own ports
         names.append(name)
     return names
 

@@ -30,6 +30,7 @@ ALLOWED_SCHEMES = ("http", "https")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_ALLOW_LIST_HINT = "private hosts are fetched only when an admin put their exact host:port on the network allow-list"
 
 
 class URLRefused(ValueError):
@@ -131,14 +132,14 @@ def check_host(host: str, port: int) -> None:
     """Raise URLRefused unless every address `host` denotes or resolves to is public."""
     lowered = host.lower()
     if lowered in _LOCAL_NAMES or lowered.endswith(".localhost"):
-        raise URLRefused(f"host {host!r} is the local machine (loopback); private hosts are not allowed")
+        raise URLRefused(f"host {host!r} is the local machine (loopback); {_ALLOW_LIST_HINT}")
     literal = parse_ip_literal(host)
     addresses = [literal] if literal is not None else _resolve(host, port)
     for address in addresses:
         reason = non_public_reason(address)
         if reason:
             shown = host if str(address) == host else f"{host!r} -> {address}"
-            raise URLRefused(f"address {shown} is {reason}; the fetch policy does not allow private hosts")
+            raise URLRefused(f"address {shown} is {reason}; {_ALLOW_LIST_HINT}")
 
 
 def check_peer(host: str, port: int, peer_ip: str, allowed_endpoints: frozenset[Endpoint]) -> None:

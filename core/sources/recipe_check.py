@@ -23,12 +23,14 @@ def parse_recipe_lines(text: str) -> dict:
     return recipe
 
 
-def check_recipe_on_url(url: str, recipe: dict, allow_private_hosts: bool = False) -> dict:
-    """Fetch one page politely and report what each selector extracted and which found nothing."""
+def check_recipe_on_url(url: str, recipe: dict) -> dict:
+    """Fetch one page politely and report what each selector extracted and which found nothing.
+    Private hosts are reached only through the workbench's network allow-list."""
+    from core.sources.allowlist_admin import workbench_allowlist
     from core.sources.fetch import PageFetchError, fetch_page_html
 
     try:
-        html, final_url = fetch_page_html(url, allow_private_hosts=allow_private_hosts, retries=1)
+        html, final_url = fetch_page_html(url, allowed_endpoints=workbench_allowlist(), retries=1)
     except PageFetchError as exc:
         return {"ok": False, "error": str(exc)}
     outcome = test_recipe(html, final_url, recipe)

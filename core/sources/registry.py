@@ -10,6 +10,7 @@ from sqlmodel import select
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.packaging.licenses import is_valid_license, normalize_license
+from core.sources.crawl_config import network_policy_problem, without_network_policy
 from core.store.models import Source
 from core.store.raw import validate_app_name
 from core.store.sql import session_scope
@@ -23,8 +24,9 @@ class SourceError(ValueError):
 
 
 def save_source(principal: Principal, name: str, app: str, kind: str, config: dict, license: str | None = None,
-                allow_private_hosts: bool = False, robots_override: bool = False) -> dict:
-    """Create or update a source. Private hosts and ignoring robots.txt need an admin and are recorded."""
+                robots_override: bool = False) -> dict:
+    """Create or update a source. Ignoring robots.txt needs an admin and is recorded; private hosts are
+    never a source's choice (see core.sources.allowlist)."""
     require_role(principal, "supplier", "admin", action="configure sources")
     if not _NAME.match(name or ""):
         raise SourceError("Name the source with letters, digits, spaces, '_', '.', ':' or '-' (max 100).")
@@ -38,9 +40,11 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
         raise SourceError("Start URLs must begin with http:// or https://.")
     if license and not is_valid_license(license):
         raise SourceError(f"'{license}' is not an SPDX licence identifier.")
-    if (allow_private_hosts or robots_override) and principal.role != "admin":
-        raise SourceError("Only an admin can allow private hosts or override robots.txt for a source.")
-    config = {**config, "urls": urls}
+    if robots_override and principal.role != "admin":
+        raise SourceError("Only an admin can override robots.txt for a source.")
+    if policy_problem := network_policy_problem(config):
+        raise SourceError(f"Refused: {policy_problem}.")
+    config = {**without_network_policy(config), "urls": urls}
     with session_scope() as session:
         source = session.exec(select(Source).where(Source.name == name)).first()
         if source is None:
@@ -50,7 +54,7 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
             raise PermissionDenied(f"A source named '{name}' already exists and is not yours; choose another name.")
         source.app, source.kind, source.config = app, kind, config
         source.license = normalize_license(license) if license else None
-        source.allow_private_hosts, source.robots_override = allow_private_hosts, robots_override
+        source.robots_override = robots_override
         session.add(source)
         try:
             session.flush()
@@ -58,7 +62,7 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
             raise SourceError(f"A source named '{name}' already exists.") from None
         saved = source.model_dump()
     audit.record("source_saved", principal.id, f"source:{name}", kind=kind, app=app,
-                 allow_private_hosts=allow_private_hosts, robots_override=robots_override)
+                 robots_override=robots_override)
     return saved
 
 

@@ -15,6 +15,7 @@ import json
 import mimetypes
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -60,11 +61,24 @@ class ParsedFile:
     rejected: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, reason)
     binaries: list[BinaryMember] = field(default_factory=list)
     encoding: str | None = None
+    warnings: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, what was repaired): row kept
 
     def extend(self, other: ParsedFile) -> None:
         self.records.extend(other.records)
         self.rejected.extend(other.rejected)
         self.binaries.extend(other.binaries)
+        self.warnings.extend(other.warnings)
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    encoding: str
+    bad_lines: tuple[int, ...] = ()  # 1-based lines whose invalid bytes became U+FFFD
+
+    def warnings(self, name: str) -> list[tuple[str, int, str]]:
+        return [(name, line, "invalid UTF-8 byte(s) shown as U+FFFD (\ufffd); the rest of the row was kept")
+                for line in self.bad_lines]
 
 
 def suffix_of(name: str) -> str:
@@ -72,19 +86,71 @@ def suffix_of(name: str) -> str:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode text of unknown encoding: BOM, then UTF-8, then detection, then cp1252 (never fails)."""
+    """Decode text of unknown encoding (never fails); `decode_text_reporting` also names repaired lines."""
+    decoded = decode_text_reporting(data)
+    return decoded.text, decoded.encoding
+
+
+def decode_text_reporting(data: bytes) -> DecodedText:
+    """BOM, then BOM-less UTF-16, then UTF-8 (a few bad bytes replaced and their lines named), then detection.
+
+    A stray invalid byte in a UTF-8 file must not send the whole file to charset detection: that turns
+    every correct "café" into mojibake to save one broken character. Detection is only for files that
+    are not mostly UTF-8 (legacy encodings, where nearly every non-ASCII line fails to decode)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        body = data[3:]
+        return DecodedText(body.decode("utf-8", errors="replace"), "utf-8-sig", _invalid_utf8_lines(body))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "utf-16"
+        return DecodedText(data.decode("utf-16", errors="replace"), "utf-16")
+    utf16 = _bomless_utf16(data)
+    if utf16:
+        return DecodedText(data.decode(utf16, errors="replace"), utf16)
     try:
-        return data.decode("utf-8"), "utf-8"
+        return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    repaired = data.decode("utf-8", errors="replace")
+    invalid = repaired.count("\ufffd")
+    valid_non_ascii = sum(1 for char in repaired if char > "\x7f") - invalid
+    # Legacy 8-bit text almost never forms valid multi-byte UTF-8 sequences, so when most non-ASCII
+    # characters decode, the file is UTF-8 with a few damaged bytes.
+    if valid_non_ascii > invalid:
+        return DecodedText(repaired, "utf-8", _invalid_utf8_lines(data))
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:
-        return data.decode(best.encoding, errors="replace"), best.encoding
-    return data.decode("cp1252", errors="replace"), "cp1252"
+        return DecodedText(data.decode(best.encoding, errors="replace"), best.encoding)
+    return DecodedText(data.decode("cp1252", errors="replace"), "cp1252")
+
+
+def _invalid_utf8_lines(data: bytes) -> tuple[int, ...]:
+    """The 1-based lines (split on b"\\n", as the parsers count them) that are not valid UTF-8."""
+    bad = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(number)
+    return tuple(bad)
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes look like mostly-ASCII UTF-16 without a BOM, else None.
+
+    Text in UTF-16 has a NUL in every other byte for ASCII characters; any 8-bit text encoding has
+    (almost) none, so NULs on one parity and not the other are a reliable sign."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        sample = sample[:len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return None
+    pairs = len(sample) // 2
+    even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+    if odd_nuls >= 0.4 * pairs and even_nuls <= 0.05 * pairs:
+        return "utf-16-le"
+    if even_nuls >= 0.4 * pairs and odd_nuls <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
 
 
 def parse_file(name: str, data: bytes, limits: UploadLimits = UploadLimits()) -> ParsedFile:
@@ -108,9 +174,12 @@ def _parse_member(name: str, data: bytes) -> ParsedFile:
     if suffix in PARQUET_SUFFIXES:
         return _parse_parquet(name, data)
     if suffix in TEXT_SUFFIXES | HTML_SUFFIXES:
-        text, encoding = decode_text(data)
+        decoded = decode_text_reporting(data)
+        if not decoded.text.strip():
+            raise UploadError(f"{name} is empty (or only whitespace); there is nothing to ingest.")
         key = "html" if suffix in HTML_SUFFIXES else "text"
-        return ParsedFile(format=key, records=[{key: text, "_line": 1, "_file": name}], encoding=encoding)
+        return ParsedFile(format=key, records=[{key: decoded.text, "_line": 1, "_file": name}],
+                          encoding=decoded.encoding, warnings=decoded.warnings(name))
     if suffix in BINARY_SUFFIXES:
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return ParsedFile(format="binary", binaries=[BinaryMember(name, data, mime)])
@@ -119,8 +188,9 @@ def _parse_member(name: str, data: bytes) -> ParsedFile:
 
 
 def _parse_csv(name: str, data: bytes, delimiter: str | None) -> ParsedFile:
-    text, encoding = decode_text(data)
-    parsed = ParsedFile(format="csv", encoding=encoding)
+    decoded = decode_text_reporting(data)
+    text = decoded.text
+    parsed = ParsedFile(format="csv", encoding=decoded.encoding, warnings=decoded.warnings(name))
     if not text.strip():
         raise UploadError(f"{name} is empty.")
     if delimiter is None:
@@ -128,43 +198,92 @@ def _parse_csv(name: str, data: bytes, delimiter: str | None) -> ParsedFile:
             delimiter = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # The physical lines exactly as the csv module sees them (it splits on \n, \r and \r\n only).
+    lines = list(io.StringIO(text, newline=""))
+    reader = csv.reader(iter(lines), delimiter=delimiter)
     try:
         header = next(reader)
-    except csv.Error as exc:
-        raise UploadError(f"{name}: the header row cannot be read ({exc}).") from None
+    except (csv.Error, StopIteration) as exc:
+        raise UploadError(f"{name}: the header row cannot be read ({exc or 'no header'}).") from None
     header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
     if len(set(header)) != len(header):
         raise UploadError(f"{name}: the header row repeats a column name; make each column name unique.")
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            parsed.rejected.append((name, reader.line_num, f"unreadable row: {exc}"))
-            continue
+    for last, row in _csv_rows(lines, reader.line_num, delimiter, len(header), parsed, name):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            parsed.rejected.append((name, reader.line_num, f"has {len(row)} fields, the header has {len(header)}"))
+            parsed.rejected.append((name, last, f"has {len(row)} fields, the header has {len(header)}"))
             continue
         record = dict(zip(header, row, strict=True))
-        record.update(_line=reader.line_num, _file=name)
+        record.update(_line=last, _file=name)
         parsed.records.append(record)
     return parsed
 
 
+def _csv_rows(lines: list[str], start: int, delimiter: str, width: int, parsed: ParsedFile, name: str):
+    """Yield (last line, row) for the rows after line `start`, catching unbalanced quotes.
+
+    A quote that is never closed makes the csv module read on across line ends, silently merging the
+    rows that follow into one field. A record that spans lines is therefore checked: if its first line
+    has an odd number of quotes and either its field count is wrong or a line it swallowed is a
+    complete row by itself, the first line is rejected (naming the lines it would have swallowed) and
+    reading starts again on the next line, so the good rows after it are kept."""
+    position = start  # lines consumed so far (0-based index of the next unread line)
+    while position < len(lines):
+        reader = csv.reader((lines[i] for i in range(position, len(lines))), delimiter=delimiter)
+        base = position
+        restarted = False
+        while True:
+            first = position + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                position = base + reader.line_num
+                parsed.rejected.append((name, position, f"unreadable row: {exc}"))
+                continue
+            position = base + reader.line_num
+            if position > first and _swallowed_rows(lines[first - 1:position], delimiter, width, len(row)):
+                parsed.rejected.append((name, first, f"unbalanced quote: this row runs on to line {position}, "
+                                                     f"merging lines {first}-{position}; close the quote"))
+                position = first  # re-read from the line after the bad one
+                restarted = True
+                break
+            yield position, row
+        if not restarted:
+            return
+
+
+def _swallowed_rows(physical: list[str], delimiter: str, width: int, fields: int) -> bool:
+    if physical[0].count('"') % 2 == 0:
+        return False
+    if fields != width:
+        return True
+    for line in physical[1:]:
+        if line.count('"') % 2 == 0:
+            alone = next(csv.reader([line], delimiter=delimiter), [])
+            if len(alone) == width:
+                return True
+    return False
+
+
 def _parse_jsonl(name: str, data: bytes) -> ParsedFile:
-    text, encoding = decode_text(data)
-    parsed = ParsedFile(format="jsonl", encoding=encoding)
-    for number, line in enumerate(text.splitlines(), start=1):
+    decoded = decode_text_reporting(data)
+    parsed = ParsedFile(format="jsonl", encoding=decoded.encoding, warnings=decoded.warnings(name))
+    # Records end at "\n" only: str.splitlines() also breaks at U+2028, U+0085 and other characters
+    # that valid JSON strings may hold raw (our own exports write them so).
+    for number, line in enumerate(decoded.text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = _json_loads(line)
         except json.JSONDecodeError as exc:
             parsed.rejected.append((name, number, f"invalid JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        except TooDeeplyNested as exc:
+            parsed.rejected.append((name, number, str(exc)))
             continue
         if not isinstance(value, dict):
             parsed.rejected.append((name, number, f"expected a JSON object, found {type(value).__name__}"))
@@ -173,12 +292,49 @@ def _parse_jsonl(name: str, data: bytes) -> ParsedFile:
     return parsed
 
 
-def _parse_json(name: str, data: bytes) -> ParsedFile:
-    text, encoding = decode_text(data)
+class TooDeeplyNested(ValueError):
+    """A JSON value nested deeper than MAX_JSON_DEPTH levels."""
+
+
+MAX_JSON_DEPTH = 100  # real records nest a few levels; the raw store and exports recurse over them
+
+
+def _json_loads(text: str):
+    """json.loads that reports excessive nesting as TooDeeplyNested instead of RecursionError (or later
+    trouble in code that walks the value recursively)."""
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise TooDeeplyNested(f"nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise TooDeeplyNested(f"nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+    return value
+
+
+def _depth_exceeds(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(current, dict):
+            stack.extend((child, depth + 1) for child in current.values() if isinstance(child, (dict, list)))
+        elif isinstance(current, list):
+            stack.extend((child, depth + 1) for child in current if isinstance(child, (dict, list)))
+    return False
+
+
+def _parse_json(name: str, data: bytes) -> ParsedFile:
+    decoded = decode_text_reporting(data)
+    text, encoding = decoded.text, decoded.encoding
+    if not text.strip():
+        raise UploadError(f"{name} is empty; there is nothing to ingest.")
+    try:
+        value = _json_loads(text)
     except json.JSONDecodeError as exc:
         raise UploadError(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
+    except TooDeeplyNested as exc:
+        raise UploadError(f"{name}: the JSON is {exc}; flatten it or split it into records.") from None
     if isinstance(value, dict):
         # Common API dumps wrap the rows: {"items": [...]} / {"data": [...]}.
         for key in ("items", "data", "records", "results", "rows"):
@@ -189,7 +345,7 @@ def _parse_json(name: str, data: bytes) -> ParsedFile:
             value = [value]
     if not isinstance(value, list):
         raise UploadError(f"{name}: expected a JSON array of objects.")
-    parsed = ParsedFile(format="json", encoding=encoding)
+    parsed = ParsedFile(format="json", encoding=encoding, warnings=decoded.warnings(name))
     for number, row in enumerate(value, start=1):
         if isinstance(row, dict):
             parsed.records.append({**row, "_line": number, "_file": name})
@@ -240,6 +396,11 @@ def _parse_zip(name: str, data: bytes, limits: UploadLimits) -> ParsedFile:
             parsed.extend(_parse_member(member.filename, content))
         except UploadError as exc:
             parsed.rejected.append((member.filename, 0, str(exc)))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            # A bad CRC, a truncated stream or sizes that lie spoil this member only; the others are kept.
+            parsed.rejected.append((member.filename, 0, f"damaged in the archive ({exc}); re-create the ZIP"))
+        except (NotImplementedError, RuntimeError) as exc:  # unsupported compression, encrypted member
+            parsed.rejected.append((member.filename, 0, f"cannot be read ({exc})"))
     return parsed
 
 

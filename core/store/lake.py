@@ -48,12 +48,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
                                     dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    processes.mark_in_progress(str(tmp))  # start-up recovery leaves it alone while we write it
+    processes.mark_in_progress(tmp)  # start-up recovery leaves it alone while we write it
     try:
         yield tmp
         os.replace(tmp, target)
     finally:
-        processes.mark_done(str(tmp))
+        processes.mark_done(tmp)
         if tmp.exists():
             tmp.unlink()
 

@@ -45,20 +45,24 @@ def temp_owner_pid(name: str) -> int | None:
     return int(tags[-1]) if tags else None
 
 
-def mark_in_progress(key: str) -> None:
+def _work_key(key: str | os.PathLike) -> str:
+    return os.path.abspath(key) if isinstance(key, os.PathLike) else key  # one spelling per path
+
+
+def mark_in_progress(key: str | os.PathLike) -> None:
     """Record that this process is writing `key` (a temp path, or a work id such as 'package:12')."""
-    _in_progress.add(key)
+    _in_progress.add(_work_key(key))
 
 
-def mark_done(key: str) -> None:
-    _in_progress.discard(key)
+def mark_done(key: str | os.PathLike) -> None:
+    _in_progress.discard(_work_key(key))
 
 
-def held_by_live_process(pid: int | None, key: str) -> bool:
+def held_by_live_process(pid: int | None, key: str | os.PathLike) -> bool:
     """True when process `pid` may still be working on `key`: it is this process and the work is in
     progress here, or it is another process that is still alive."""
     if pid is None:
         return False
     if pid == os.getpid():
-        return key in _in_progress
+        return _work_key(key) in _in_progress
     return pid_alive(pid)

@@ -1,7 +1,7 @@
 """Crawl configurations for the demo sites, as `crawl_source` takes them.
 
-`allow_private` is set because the demo sites live on loopback addresses; the crawl exempts
-exactly these hosts from the SSRF check, nothing else.
+The demo sites live on loopback addresses; they are crawlable because `DemoSites.start` puts
+their exact host:port pairs on this process's network allow-list, not because of anything here.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ def demo_source_configs(sites, include_extras: bool = False, max_pages: int = 10
             "kind": "feed",
             "urls": [f"{sites.news_url}/rss.xml"],
             "max_pages": max_pages,
-            "allow_private": True,
         },
         {
             "source_id": "demo-news-sitemap",
@@ -68,7 +67,6 @@ def demo_source_configs(sites, include_extras: bool = False, max_pages: int = 10
             "kind": "sitemap",
             "urls": [f"{sites.news_url}/sitemap.xml"],
             "max_pages": max_pages,
-            "allow_private": True,
         },
         {
             "source_id": "demo-marketplace",
@@ -79,7 +77,6 @@ def demo_source_configs(sites, include_extras: bool = False, max_pages: int = 10
             "next_page_selector": "nav.pagination a.next",
             "detail_link_selector": "a.listing-link",
             "max_pages": max_pages,
-            "allow_private": True,
         },
         {
             "source_id": "demo-property",
@@ -90,7 +87,6 @@ def demo_source_configs(sites, include_extras: bool = False, max_pages: int = 10
             "next_page_selector": "nav.pagination a.next",
             "detail_link_selector": "a.property-link",
             "max_pages": max_pages,
-            "allow_private": True,
         },
     ]
     if include_extras:
@@ -101,7 +97,6 @@ def demo_source_configs(sites, include_extras: bool = False, max_pages: int = 10
                 "kind": "feed",
                 "urls": [f"{sites.news_url}/atom.xml"],
                 "max_pages": max_pages,
-                "allow_private": True,
             },
             {
                 "source_id": "demo-marketplace-api",
@@ -112,7 +107,6 @@ def demo_source_configs(sites, include_extras: bool = False, max_pages: int = 10
                 "next_page_path": "next",
                 "field_map": API_FIELD_MAP,
                 "max_pages": max_pages,
-                "allow_private": True,
             },
         ]
     return configs

@@ -16,6 +16,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from core.sources.allowlist import register_runtime_endpoint, unregister_runtime_endpoint
 from core.sources.demo_web import faults, responses
 from core.sources.demo_web.news import EPOCH, NewsSite
 from core.sources.demo_web.property import PropertySite
@@ -59,6 +60,7 @@ class DemoHost:
         self.log: deque[RequestRecord] = deque(maxlen=50_000)
         self.server: ThreadingHTTPServer | None = None
         self.base_url = ""
+        self.allowed_endpoint: tuple[str, int] | None = None
 
     def respond(self, target: str, headers) -> Response:
         parts = urlsplit(target)
@@ -176,6 +178,9 @@ class DemoSites:
             host.server.demo_host = host
             bound_address, port = host.server.server_address[:2]
             host.base_url = host.site.base_url = f"http://{bound_address}:{port}"
+            # Exactly this address and port, only while the server runs: crawls may reach the demo
+            # site, but not another port on the same address nor any other private host.
+            host.allowed_endpoint = register_runtime_endpoint(bound_address, port)
             hosts[name] = host
         sites = cls(hosts, seed, scale)
         for host in hosts.values():
@@ -220,6 +225,9 @@ class DemoSites:
             if host.server is not None:
                 host.server.shutdown()
                 host.server.server_close()
+            if host.allowed_endpoint is not None:
+                unregister_runtime_endpoint(host.allowed_endpoint)
+                host.allowed_endpoint = None
         for thread in self._threads:
             thread.join(timeout=5)
 
