@@ -110,6 +110,16 @@ def _owned_ids(principal: Principal | None, app: str, raw_ids: list[str], action
     return [r for r in raw_ids if r in mine]
 
 
+def _require_owned_ids(principal: Principal | None, app: str, raw_ids: list[str], action: str) -> list[str]:
+    """`raw_ids` when every one is the principal's; a change naming anyone else's record is refused whole."""
+    owned = _owned_ids(principal, app, raw_ids, action)
+    if tenancy.sees_everything(principal) or len(owned) == len(set(raw_ids)):
+        return owned
+    foreign = [r for r in raw_ids if r not in set(owned)]
+    raise tenancy.NotFoundOrDenied(f"Nothing was changed: {len(foreign)} of these records are not yours to "
+                                   f"{action.split(' ')[0]} ({', '.join(foreign[:3])}).")
+
+
 def record_detail(principal: Principal | None, app: str, raw_id: str) -> dict | None:
     """Everything about one raw record: the document, its other versions, its item and refinement outcome.
 
@@ -148,7 +158,7 @@ def label_records(principal: Principal, app: str, raw_ids: list[str], label: str
     """Store good/bad labels (one per user and record; relabelling replaces)."""
     if label not in ("good", "bad"):
         raise ValueError("A label is 'good' or 'bad'.")
-    raw_ids = _owned_ids(principal, app, raw_ids, "label records")
+    raw_ids = _require_owned_ids(principal, app, raw_ids, "label records")
     with session_scope() as session:
         session.exec(delete(Feedback).where(Feedback.app == app, Feedback.user_id == principal.id,
                                             Feedback.raw_id.in_(raw_ids)))
@@ -168,7 +178,7 @@ def labels_for(principal: Principal | None, app: str, raw_ids: list[str]) -> dic
 
 def delete_records(principal: Principal, app: str, raw_ids: list[str]) -> dict:
     """Delete raw records and the items made from them; items already judged by a run are kept as history."""
-    raw_ids = _owned_ids(principal, app, raw_ids, "delete records")
+    raw_ids = _require_owned_ids(principal, app, raw_ids, "delete records")
     with session_scope() as session:
         judged = set(session.exec(
             select(Item.raw_id).join(RefinementRecord, RefinementRecord.item_id == Item.id)

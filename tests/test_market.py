@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from principals import as_admin
+from principals import as_admin, new_user
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -31,23 +31,12 @@ from core.market.reviews import MAX_REVIEW_CHARS, ReviewError, add_review, listi
 from core.market.revocations import recent_sales, revoke_sale
 from core.market.tokens import EXPIRED, INVALID, issue_download_token, redeem_download_token
 from core.store.models import AuditEvent, DataPackage, Dataset, Download, Sale
-from core.store.models import User as UserRow
 from core.store.sql import session_scope
 
 PACKAGE_FILES = {"data/items.csv": b"id,text\n1,hello\n2,world\n", "README.md": b"# Tiny package\n"}
 
 
 # ---- builders shared with test_stripe.py ---------------------------------------------------------------
-
-
-def make_user(role: str) -> Principal:
-    """A user row without a password hash (argon2 would cost ~0.1 s per user for nothing here)."""
-    with session_scope() as session:
-        user = UserRow(email=f"{role}-{uuid.uuid4().hex[:12]}@example.com", display_name=f"Test {role}",
-                       role=role, password_hash="!test")
-        session.add(user)
-        session.flush()
-        return Principal(id=user.id, email=user.email, display_name=user.display_name, role=role)
 
 
 def write_package_dir(root: Path, files: dict[str, bytes] = PACKAGE_FILES) -> dict:
@@ -96,16 +85,16 @@ def sales_of(buyer_id: int, listing_id: int) -> list[dict]:
 @pytest.fixture
 def market(workbench, tmp_path):
     """A supplier with one free listing, a buyer and an admin on the session store."""
-    supplier = make_user("supplier")
+    supplier = new_user("supplier")
     listing = make_listing(supplier, tmp_path / "pkg")
-    return {"supplier": supplier, "buyer": make_user("buyer"), "admin": make_user("admin"),
+    return {"supplier": supplier, "buyer": new_user("buyer"), "admin": new_user("admin"),
             "listing": listing, "root": tmp_path / "pkg"}
 
 
 # ---- listings --------------------------------------------------------------------------------------------
 
 def test_only_suppliers_and_admins_list_and_only_published_own_packages(workbench, tmp_path):
-    supplier, other, buyer, admin = (make_user(r) for r in ("supplier", "supplier", "buyer", "admin"))
+    supplier, other, buyer, admin = (new_user(r) for r in ("supplier", "supplier", "buyer", "admin"))
     package_id = make_package(supplier, tmp_path / "a")
     with pytest.raises(PermissionDenied, match="supplier or admin"):
         create_listing(buyer, package_id, "Buyer tries", "", [], "", 0, "usd", None)
@@ -130,7 +119,7 @@ def test_only_suppliers_and_admins_list_and_only_published_own_packages(workbenc
 
 
 def test_listing_input_problems_are_reported_together(workbench, tmp_path):
-    supplier = make_user("supplier")
+    supplier = new_user("supplier")
     package_id = make_package(supplier, tmp_path)
     with pytest.raises(ListingError) as error:
         create_listing(supplier, package_id, "x", "", [f"t{i}" for i in range(25)], "", -1, "dollars", None)
@@ -148,7 +137,7 @@ def test_listing_input_problems_are_reported_together(workbench, tmp_path):
 
 
 def test_unlist_and_relist_only_by_seller_or_admin(market):
-    listing, other, owner = market["listing"], make_user("supplier"), make_user("buyer")
+    listing, other, owner = market["listing"], new_user("supplier"), new_user("buyer")
     start_purchase(owner, listing["id"])
     with pytest.raises(PermissionDenied, match="seller or an admin"):
         unlist(other, listing["id"])
@@ -184,7 +173,7 @@ def test_roles_enforced_on_purchase(market):
 
 
 def test_ledger_purchase_is_paid_once_and_then_already_owned(sql_url, tmp_path):
-    supplier, buyer = make_user("supplier"), make_user("buyer")
+    supplier, buyer = new_user("supplier"), new_user("buyer")
     listing = make_listing(supplier, tmp_path / "pkg", price_cents=1250)
     first = start_purchase(buyer, listing["id"])
     assert first["status"] == "paid" and first["provider"] == "ledger"
@@ -198,7 +187,7 @@ def test_ledger_purchase_is_paid_once_and_then_already_owned(sql_url, tmp_path):
 
 
 def test_racing_purchases_record_one_sale(sql_url, tmp_path):
-    supplier, buyer = make_user("supplier"), make_user("buyer")
+    supplier, buyer = new_user("supplier"), new_user("buyer")
     listing = make_listing(supplier, tmp_path / "pkg", price_cents=300)
     results, barrier = [], threading.Barrier(4)
 
@@ -217,7 +206,7 @@ def test_racing_purchases_record_one_sale(sql_url, tmp_path):
 
 
 def test_store_refuses_two_sales_with_one_provider_reference(sql_url, tmp_path):
-    supplier, buyer = make_user("supplier"), make_user("buyer")
+    supplier, buyer = new_user("supplier"), new_user("buyer")
     listing = make_listing(supplier, tmp_path / "pkg")
     start_purchase(buyer, listing["id"])
     [row] = sales_of(buyer.id, listing["id"])
@@ -291,7 +280,7 @@ def test_admin_sees_recent_sales(market):
 # ---- search ----------------------------------------------------------------------------------------------
 
 def test_search_filters_and_sorts_in_sql(sql_url, tmp_path):
-    supplier, buyers = make_user("supplier"), [make_user("buyer") for _ in range(2)]
+    supplier, buyers = new_user("supplier"), [new_user("buyer") for _ in range(2)]
     cheap = make_listing(supplier, tmp_path / "a", price_cents=100, title="Cheap German news",
                          description="Nachrichten", tags=["Nachrichten", "Café"], category="News",
                          metrics={"languages": ["de"], "mean_quality": 0.61})
@@ -353,7 +342,7 @@ def test_listing_detail_has_package_and_reviews(market):
 # ---- reviews ---------------------------------------------------------------------------------------------
 
 def test_reviews_only_after_purchase_and_once_per_buyer(sql_url, tmp_path):
-    supplier, buyer, stranger = make_user("supplier"), make_user("buyer"), make_user("buyer")
+    supplier, buyer, stranger = new_user("supplier"), new_user("buyer"), new_user("buyer")
     listing_id = make_listing(supplier, tmp_path / "pkg")["id"]
     with pytest.raises(PermissionDenied, match="paid for"):
         add_review(stranger, listing_id, 5, "never bought it")
@@ -389,7 +378,7 @@ def test_token_redeems_for_the_buyer_and_records_the_download(market):
 
 def test_nobody_downloads_what_they_did_not_buy_but_admin_can(market):
     sale_id = start_purchase(market["buyer"], market["listing"]["id"])["sale_id"]
-    other_buyer = make_user("buyer")
+    other_buyer = new_user("buyer")
     for outsider in (other_buyer, market["supplier"]):
         with pytest.raises(PermissionDenied, match="datasets you bought"):
             issue_download_token(outsider, sale_id)
@@ -442,7 +431,7 @@ def test_revoked_sale_refuses_tokens_issued_before(market):
         redeem_download_token(market["buyer"], token)
     with pytest.raises(DownloadError, match="was refunded"):
         issue_download_token(market["buyer"], sale_id)
-    other = start_purchase(make_user("buyer"), market["listing"]["id"])["sale_id"]
+    other = start_purchase(new_user("buyer"), market["listing"]["id"])["sale_id"]
     other_token = issue_download_token(market["admin"], other)
     revoke_sale(market["admin"], other, "chargeback", reason="card dispute lost")
     with pytest.raises(DownloadError, match="was charged back"):

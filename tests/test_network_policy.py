@@ -184,7 +184,8 @@ def test_admin_entries_allow_a_port_and_are_audited(workbench, secret_server):
         allowlist_admin.remove_allowed_endpoint(admin, endpoint)
     assert (parse_endpoint(endpoint)) not in allowlist_admin.workbench_allowlist()
     events = {(e["action"], e["target"]) for e in audit.recent(20)}
-    assert {("network_allow_added", f"endpoint:{endpoint}"), ("network_allow_removed", f"endpoint:{endpoint}")} <= events
+    expected = {("network_allow_added", f"endpoint:{endpoint}"), ("network_allow_removed", f"endpoint:{endpoint}")}
+    assert expected <= events
 
 
 def test_only_an_admin_can_change_or_read_the_allow_list(workbench):
@@ -215,10 +216,13 @@ def test_allow_host_command_adds_lists_and_removes(workbench):
 # -- the deadline: a server dripping its headers cannot hold a fetch -----------------------------------
 class DrippingServer:
     """Accepts connections and sends a status line, then one header byte every `interval_s`, for at
-    most `give_up_s` (so a fetcher without a deadline ends the test instead of hanging it)."""
+    most `give_up_s` (so a fetcher without a deadline ends the test instead of hanging it). robots.txt
+    answers 404 at once unless `drip_robots`."""
 
-    def __init__(self, interval_s: float = 0.2, give_up_s: float = 15.0, headers_done: bool = False):
+    def __init__(self, interval_s: float = 0.2, give_up_s: float = 15.0, headers_done: bool = False,
+                 drip_robots: bool = False):
         self.interval_s, self.give_up_s, self.headers_done = interval_s, give_up_s, headers_done
+        self.drip_robots = drip_robots
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.connections = 0
@@ -234,14 +238,17 @@ class DrippingServer:
                 continue
             except OSError:
                 return
-            self.connections += 1
             threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
 
     def _drip(self, conn: socket.socket):
         started = time.monotonic()
         with conn:
             try:
-                conn.recv(65536)
+                request = conn.recv(65536)
+                if request.startswith(b"GET /robots.txt") and not self.drip_robots:
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    return
+                self.connections += 1
                 head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                 if self.headers_done:
                     head += b"Content-Length: 100000\r\n\r\n"
@@ -285,6 +292,16 @@ def test_dripping_headers_end_at_the_timeout_even_with_retries(dripping):
     assert took < 1.0 + 0.5, f"the fetch took {took:.2f}s"
     assert result.status == 0 and result.attempts == 1
     assert "timed out waiting for the response headers" in result.error and "1s" in result.error
+
+
+def test_a_dripping_robots_txt_counts_against_the_page_deadline(dripping):
+    server = dripping(drip_robots=True)
+    with PoliteFetcher(drip_policy(server, timeout_s=1.0, retries=3, obey_robots=True)) as fetcher:
+        started = time.monotonic()
+        result = fetcher.fetch(f"http://127.0.0.1:{server.port}/page")
+        took = time.monotonic() - started
+    assert took < 1.0 + 0.5, f"the fetch took {took:.2f}s"
+    assert result.status == 0 and "timed out" in result.error and "1s deadline" in result.error
 
 
 def test_deadline_bounds_retries_of_a_dripping_server(dripping):

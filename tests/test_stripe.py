@@ -771,3 +771,98 @@ def test_fake_lists_checkout_sessions_like_stripe(shop):
     assert everything["object"] == "list" and len(everything["data"]) == 2 and everything["data"][1]["id"] == first
     assert [s["id"] for s in fake.handle_get(f"{SESSIONS_PATH}?status=complete")[1]["data"]] == [first]
     assert fake.handle_get(f"{SESSIONS_PATH}?limit=1")[1]["has_more"] is True
+
+
+# ---- hardening: future signatures, concurrent copies, unknown sessions ---------------------------------
+
+def test_signatures_dated_in_the_future_are_refused(shop):
+    session_id = start_purchase(shop["buyer"], shop["listing"]["id"])["session_id"]
+    event = event_for(shop["fake"].mark_paid(session_id))
+    status, message = handle_webhook(*signed(event, timestamp=int(time.time()) + 301))
+    assert status == 400 and "ahead" in message
+    status, _ = handle_webhook(*signed(event, timestamp=int(time.time()) + 10 * 365 * 86400))
+    assert status == 400
+    assert only_sale(shop)["status"] == "pending" and audit_rows(EVENT_ACTION, event["id"]) == []
+    # Clock skew within the tolerance is fine.
+    assert handle_webhook(*signed(event, timestamp=int(time.time()) + 200)) == (
+        200, "checkout.session.completed: fulfilled")
+
+
+def _post_concurrently(url: str, deliveries: list[tuple[bytes, str]]) -> list[requests.Response]:
+    barrier, answers = threading.Barrier(len(deliveries)), []
+
+    def post(delivery):
+        payload, signature = delivery
+        barrier.wait()
+        answers.append(requests.post(url, data=payload, headers={"Stripe-Signature": signature}, timeout=30))
+
+    threads = [threading.Thread(target=post, args=(d,)) for d in deliveries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+@pytest.mark.parametrize("event_type", ["checkout.session.completed", "charge.refunded"])
+def test_eight_concurrent_copies_of_one_event_act_once(shop, event_type):
+    fake = shop["fake"]
+    if event_type == "charge.refunded":
+        deal = bought(shop)
+        refund_in_dashboard(fake, deal["payment_intent"])
+        event = event_for(fake.charge(deal["payment_intent"]), event_type)
+        acted = "charge.refunded: refunded"
+    else:
+        session_id = start_purchase(shop["buyer"], shop["listing"]["id"])["session_id"]
+        event = event_for(fake.mark_paid(session_id))
+        acted = "checkout.session.completed: fulfilled"
+    server = serve_webhooks("127.0.0.1", 0, in_thread=True)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/stripe/webhook"
+        answers = _post_concurrently(url, [signed(event) for _ in range(8)])
+        assert sorted(a.status_code for a in answers if a.status_code != 409) == [200] * len(
+            [a for a in answers if a.status_code != 409])
+        assert [a.text.strip() for a in answers].count(acted) == 1
+        others = [a.text.strip() for a in answers if a.text.strip() != acted]
+        assert all("already processed" in t or "being processed" in t for t in others), others
+        [processed] = audit_rows(EVENT_ACTION, event["id"])
+        assert processed["detail"]["outcome"] == acted.split(": ")[1]
+        sale = only_sale(shop)
+        if event_type == "charge.refunded":
+            assert sale["status"] == "refunded" and len(audit_rows("sale_revoke", f"sale:{sale['id']}")) == 1
+        else:
+            assert sale["status"] == "paid" and len(audit_rows("purchase", f"sale:{sale['id']}")) == 1
+        # A copy retried after a 409 is answered from the record.
+        retry = requests.post(url, data=signed(event)[0], headers={"Stripe-Signature": signed(event)[1]}, timeout=30)
+        assert retry.status_code == 200 and "already processed" in retry.text
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_claim_left_by_a_dead_receiver_is_taken_over(shop):
+    from datetime import timedelta
+
+    from core.market import webhooks
+
+    session_id = start_purchase(shop["buyer"], shop["listing"]["id"])["session_id"]
+    event = event_for(shop["fake"].mark_paid(session_id))
+    marker_id, _ = webhooks._claim(event["id"], event["type"])  # a receiver claimed it, then was killed
+    assert handle_webhook(*signed(event))[0] == 409
+    with session_scope() as session:
+        marker = session.get(AuditEvent, marker_id)
+        marker.created_at = marker.created_at - webhooks.CLAIM_STALE_AFTER - timedelta(seconds=1)
+        session.add(marker)
+    assert handle_webhook(*signed(event)) == (200, "checkout.session.completed: fulfilled")
+    assert len(audit_rows(EVENT_ACTION, event["id"])) == 1
+
+
+def test_unknown_checkout_session_is_acknowledged_and_logged(shop, caplog):
+    event = event_for({"id": "cs_test_nobody_made_this", "object": "checkout.session", "payment_status": "paid"})
+    with caplog.at_level("WARNING", logger="core.market.webhooks"):
+        status, message = handle_webhook(*signed(event))
+    assert (status, message) == (200, "checkout.session.completed: unknown checkout session, nothing to do")
+    assert "cs_test_nobody_made_this" in caplog.text
+    [processed] = audit_rows(EVENT_ACTION, event["id"])
+    assert processed["detail"]["outcome"] == "unknown checkout session, nothing to do"
+    assert handle_webhook(*signed(event)) == (200, f"Event {event['id']} was already processed.")

@@ -20,6 +20,10 @@ class PaymentProviderError(RuntimeError):
     """Stripe could not be reached or refused the request; the message is safe to show."""
 
 
+class UnknownCheckoutSession(PaymentProviderError):
+    """Stripe answered that no Checkout Session has this id (for this API key): asking again will not help."""
+
+
 def stripe_enabled(settings: Settings | None = None) -> bool:
     return bool((settings or get_settings()).stripe_secret_key)
 
@@ -56,6 +60,10 @@ def retrieve_checkout_session(session_id: str, settings: Settings | None = None)
     client = _client(settings or get_settings())
     try:
         return client.v1.checkout.sessions.retrieve(session_id).to_dict()
+    except stripe.InvalidRequestError as error:
+        if error.code == "resource_missing":
+            raise UnknownCheckoutSession(f"Stripe knows no checkout session {session_id}.") from error
+        raise _failure(f"look up checkout session {session_id}", error) from error
     except stripe.StripeError as error:
         raise _failure(f"look up checkout session {session_id}", error) from error
 

@@ -19,8 +19,17 @@ passing reason (Stripe unreachable while we read the session) answers 503, and a
 amount does not match its sale answers 422; neither is marked processed, so both stay visible as
 failing in the Stripe dashboard. A payment that no sale here took (a Checkout Session, or the payment
 intent of a refund or dispute) is acknowledged with 200 and leaves a stripe_unmatched_payment audit
-event. A processed event id is recorded as an AuditEvent (action "stripe_event", target the event
-id) and a replay of it answers 200 without doing anything.
+event; a Checkout Session that Stripe itself does not know (an event from another account or mode) is
+acknowledged with 200 and logged. A processed event id is recorded as an AuditEvent (action
+"stripe_event", target the event id) and a replay of it answers 200 without doing anything.
+
+Copies of one event can arrive at the same moment (Stripe retries while the first is still being
+handled, or two receivers share a database). The first copy claims the event by writing its
+AuditEvent marker ("processing") before acting; the claim is made under a lock (a process lock, plus a
+transaction-scoped advisory lock on PostgreSQL; SQLite admits one writer at a time), so only one copy
+acts and the others answer 409 and are retried by Stripe. A delivery that fails removes its marker,
+and a marker left "processing" by a receiver that died is taken over after CLAIM_STALE_AFTER.
+Signatures older than the tolerance, or dated more than the tolerance in the future, are refused.
 
 Trying it locally with the Stripe CLI (test mode keys):
 
@@ -46,17 +55,19 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+import time
+from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import stripe
+from sqlalchemy import delete, text, update
 from sqlmodel import select
 
-from core import audit
 from core.config import get_settings
 from core.market.checkout import CheckoutError, UnmatchedPayment, fulfil_checkout_session
 from core.market.reversals import REVERSAL_EVENTS, mirror_reversal
-from core.market.stripe_gateway import PaymentProviderError
-from core.store.models import AuditEvent
+from core.market.stripe_gateway import PaymentProviderError, UnknownCheckoutSession
+from core.store.models import AuditEvent, utcnow
 from core.store.sql import session_scope
 
 WEBHOOK_PATH = "/stripe/webhook"
@@ -65,13 +76,60 @@ EVENT_ACTION = "stripe_event"
 # the async_payment_succeeded event then carries the payment, and fulfilment checks payment_status anyway.
 FULFIL_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 MAX_PAYLOAD_BYTES = 1 << 20  # Stripe events are a few KB
+SIGNATURE_TOLERANCE_S = stripe.Webhook.DEFAULT_TOLERANCE
+PROCESSING = "processing"
+# Longer than any one delivery can take (Stripe calls time out after 20 s, with 2 retries).
+CLAIM_STALE_AFTER = timedelta(minutes=10)
+_claim_lock = threading.Lock()
 logger = logging.getLogger(__name__)
 
 
-def _already_processed(event_id: str) -> bool:
+def _signed_in_the_future(sig_header: str) -> bool:
+    """The library refuses old signatures only; a timestamp far ahead would stay replayable for as long."""
+    stamps = [item.split("=", 1)[1] for item in sig_header.split(",") if item.startswith("t=")]
+    try:
+        return int(stamps[0]) > time.time() + SIGNATURE_TOLERANCE_S
+    except (IndexError, ValueError):
+        return True
+
+
+def _claim(event_id: str, event_type: str) -> tuple[int | None, str]:
+    """Write the event's "processing" marker unless another delivery has; returns (marker id or None, the
+    outcome already recorded: "" when claimed here, PROCESSING while another copy is acting)."""
+    with _claim_lock, session_scope() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Held to commit: a second receiver process waits here, then sees the committed marker.
+            session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                         params={"key": f"{EVENT_ACTION}:{event_id}"})
+        marker = session.exec(select(AuditEvent).where(AuditEvent.action == EVENT_ACTION,
+                                                       AuditEvent.target == event_id)).first()
+        if marker is None:
+            marker = AuditEvent(action=EVENT_ACTION, user_id=None, target=event_id,
+                                detail={"type": event_type, "outcome": PROCESSING})
+            session.add(marker)
+            session.flush()
+            return marker.id, ""
+        outcome = str((marker.detail or {}).get("outcome") or "")
+        claimed_at = marker.created_at if marker.created_at.tzinfo else marker.created_at.replace(tzinfo=UTC)
+        if outcome != PROCESSING or utcnow() - claimed_at < CLAIM_STALE_AFTER:
+            return None, outcome
+        # The delivery that claimed it died mid-way: take its claim over (the conditional update keeps
+        # two takers apart).
+        taken = session.exec(update(AuditEvent).where(AuditEvent.id == marker.id,
+                                                      AuditEvent.created_at == marker.created_at)
+                             .values(created_at=utcnow())).rowcount == 1
+        return (marker.id, "") if taken else (None, PROCESSING)
+
+
+def _finish_claim(marker_id: int, detail: dict) -> None:
     with session_scope() as session:
-        return session.exec(select(AuditEvent.id).where(AuditEvent.action == EVENT_ACTION,
-                                                        AuditEvent.target == event_id)).first() is not None
+        session.exec(update(AuditEvent).where(AuditEvent.id == marker_id).values(detail=detail))
+
+
+def _release_claim(marker_id: int) -> None:
+    """Forget a failed delivery, so Stripe's retry acts on the event afresh."""
+    with session_scope() as session:
+        session.exec(delete(AuditEvent).where(AuditEvent.id == marker_id))
 
 
 def handle_webhook(payload: bytes, sig_header: str) -> tuple[int, str]:
@@ -85,11 +143,30 @@ def handle_webhook(payload: bytes, sig_header: str) -> tuple[int, str]:
         return 400, f"Signature verification failed: {error.user_message or error}"
     except ValueError:
         return 400, "The payload is not a JSON Stripe event."
+    if _signed_in_the_future(sig_header):
+        return 400, f"Signature verification failed: the timestamp is more than {SIGNATURE_TOLERANCE_S} s ahead."
     event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
     if not event_id:
         return 400, "The event has no id."
-    if _already_processed(event_id):
+    marker_id, recorded = _claim(event_id, event_type)
+    if marker_id is None:
+        if recorded == PROCESSING:
+            return 409, f"Event {event_id} is being processed by another delivery; retry later."
         return 200, f"Event {event_id} was already processed."
+    try:
+        status, message, detail = _act_on(event_id, event_type, event)
+    except BaseException:
+        _release_claim(marker_id)
+        raise
+    if detail is None:
+        _release_claim(marker_id)
+    else:
+        _finish_claim(marker_id, detail)
+    return status, message
+
+
+def _act_on(event_id: str, event_type: str, event: dict) -> tuple[int, str, dict | None]:
+    """(HTTP status, message, the processed marker's detail, or None to leave the event unprocessed)."""
     outcome, sale_id = "ignored", None
     try:
         if event_type in FULFIL_EVENTS:
@@ -99,15 +176,19 @@ def handle_webhook(payload: bytes, sig_header: str) -> tuple[int, str]:
         elif event_type in REVERSAL_EVENTS:
             result = mirror_reversal(event)
             outcome, sale_id = result["status"], result["sale_id"]
+    except UnknownCheckoutSession as error:
+        # Signed with our secret yet unknown to our key's account (another mode or account shares the
+        # endpoint): retrying cannot change that, so acknowledge it and leave a trace for an operator.
+        logger.warning("Stripe event %s (%s): %s", event_id, event_type, error)
+        outcome = "unknown checkout session, nothing to do"
     except PaymentProviderError as error:
-        return 503, str(error)  # Stripe retries later; nothing was recorded
+        return 503, str(error), None  # Stripe retries later; nothing was recorded
     except UnmatchedPayment:
         # Retrying cannot make it ours; an audit alert has already been written.
         outcome = "not a workbench purchase"
     except CheckoutError as error:
-        return 422, str(error)  # left unprocessed so it shows as failing in the Stripe dashboard
-    audit.record(EVENT_ACTION, None, event_id, type=event_type, outcome=outcome, sale_id=sale_id)
-    return 200, f"{event_type}: {outcome}"
+        return 422, str(error), None  # left unprocessed so it shows as failing in the Stripe dashboard
+    return 200, f"{event_type}: {outcome}", {"type": event_type, "outcome": outcome, "sale_id": sale_id}
 
 
 class _WebhookHandler(BaseHTTPRequestHandler):

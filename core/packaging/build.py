@@ -23,7 +23,7 @@ from core.auth import Principal
 from core.packaging.licenses import check_license_compatibility, is_valid_license, normalize_license
 from core.packaging.versioning import next_version
 from core.packaging.writer import PackageBuildError, PackageMeta, write_package_version
-from core.store import lake, processes
+from core.store import jobs, lake, processes
 from core.store.models import DataPackage, Dataset, Source
 from core.store.sql import session_scope
 
@@ -189,7 +189,9 @@ def _claim_version(fields: dict, out_dir: Path) -> int:
     name, version = fields["name"], fields["version"]
     existing = _version_row(name, version)
     if existing is not None and existing["status"] == "building":
-        recovery.fail_dead_builds()  # a build killed before start-up recovery ran must not block this one
+        # A build killed since the last start must not block this one until the next restart.
+        jobs.fail_orphaned_jobs()
+        recovery.fail_dead_builds()
         existing = _version_row(name, version)
     building = {**fields, "status": "building", "error": None, "path": None, "files": {}, "metrics": {},
                 "changelog": "", "created_at": datetime.now(UTC),

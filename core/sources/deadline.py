@@ -77,14 +77,19 @@ def current_watchdog() -> ExchangeWatchdog | None:
 
 class FetchDeadline:
     """Seconds left for one fetch. Waiting for a politeness turn or a server's Retry-After is not
-    the server being slow, so that time is given back with `exclude`."""
+    the server being slow, so that time is given back with `exclude`. A fetch made on behalf of
+    another (robots.txt before a page) gets `parent`: it ends by the parent's deadline too."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, parent: FetchDeadline | None = None):
         self.seconds = seconds
+        self.parent = parent
         self._ends = time.monotonic() + seconds
 
     def remaining(self) -> float:
-        return max(0.0, self._ends - time.monotonic())
+        own = max(0.0, self._ends - time.monotonic())
+        return own if self.parent is None else min(own, self.parent.remaining())
 
     def exclude(self, waited_s: float) -> None:
         self._ends += max(0.0, waited_s)
+        if self.parent is not None:
+            self.parent.exclude(waited_s)

@@ -64,6 +64,7 @@ class PoliteFetcher:
         self.robots = RobotsCache(self._download_robots, self.policy.user_agent)
         self._slots = threading.BoundedSemaphore(self.policy.total_concurrency)
         self._cancelled = threading.Event()
+        self._page_deadline = threading.local()  # the page a robots.txt download on this thread is for
         self._rng = random.Random()
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy or .netrc from the environment slips past the guard
@@ -131,13 +132,18 @@ class PoliteFetcher:
         self, url: str, result: FetchResult, conditional: bool, check_robots: bool, max_bytes: int
     ) -> None:
         current, chain = url, [url]
-        deadline = FetchDeadline(self.policy.fetch_deadline_s)
+        deadline = FetchDeadline(self.policy.fetch_deadline_s, getattr(self._page_deadline, "current", None))
         for _hop in range(self.policy.max_redirects + 1):
             check_url(current, self.policy.allowed_endpoints)
             result.final_url = current
-            asked = time.monotonic()
-            robots_allowed = not check_robots or self.robots.allowed(current)
-            deadline.exclude(time.monotonic() - asked)  # robots.txt has its own deadline
+            # A slow robots.txt counts against the page that needed it: the fetch as a whole stays bounded.
+            robots_allowed = True
+            if check_robots:
+                self._page_deadline.current = deadline
+                try:
+                    robots_allowed = self.robots.allowed(current)
+                finally:
+                    self._page_deadline.current = None
             if not robots_allowed:
                 if self.policy.obey_robots:
                     result.from_robots_block = True
@@ -211,7 +217,8 @@ class PoliteFetcher:
     def _exchange(self, url: str, headers: dict, max_bytes: int, deadline: FetchDeadline) -> _Answer:
         limit = min(self.policy.timeout_s, deadline.remaining())
         if limit <= 0:
-            return _Answer(error=self._timeout_message(limit, "before the request was sent"), transient=True)
+            stage = "before the request was sent (robots.txt, redirects or retries used the time)"
+            return _Answer(error=self._timeout_message(limit, stage), transient=True)
         # The socket timeouts bound connect and each read; the watchdog bounds the exchange as a whole.
         with ExchangeWatchdog(limit) as watchdog:
             try:
@@ -224,6 +231,9 @@ class PoliteFetcher:
                                    transient=True)
                 return _Answer(error=f"connection error: {_short(error)}", transient=True)
             with response:
+                if watchdog.fired:  # the cut socket read as the end of the headers: they are incomplete
+                    return _Answer(error=self._timeout_message(limit, "waiting for the response headers"),
+                                   transient=True)
                 headers = {name.lower(): value for name, value in response.headers.items()}
                 answer = _Answer(status=response.status_code, headers=headers)
                 if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
