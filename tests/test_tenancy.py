@@ -255,3 +255,15 @@ def test_another_supplier_sees_none_of_the_owners_things_on_any_page(world, page
         assert secret not in text, f"{page} shows {secret!r} to another supplier"
     if page == "marketplace.py":  # the listing is public, but the owner's package is not theirs to list
         assert world["package_name"] not in " ".join(" ".join(map(str, s.options)) for s in at.selectbox)
+
+
+def test_demo_sources_belong_to_whoever_scrapes_them_first(sql_url):
+    from core.sources.jobs import register_demo_sources
+
+    first, second, admin = new_user("supplier"), new_user("supplier"), new_user("admin")
+    names = register_demo_sources(first)
+    assert {registry.get_source(first, n)["created_by"] for n in names} == {first.id}
+    with pytest.raises(PermissionDenied, match="first scraped them"):
+        register_demo_sources(second)
+    assert register_demo_sources(admin) == names  # an admin may refresh them; the owner stays the same
+    assert {registry.get_source(admin, n)["created_by"] for n in names} == {first.id}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 
-from core.auth import Principal
+from core.auth import PermissionDenied, Principal
 from core.config import get_settings
 from core.safe_names import slug_from
 from core.sources.ingest import ensure_dataset, store_documents
@@ -57,10 +57,14 @@ def register_demo_sources(principal: Principal) -> list[str]:
     names = []
     for config in demo_source_configs(demo_sites()):
         name = config["source_id"]
-        save_source(principal, name, config["app"], config["kind"],
-                    {**{k: v for k, v in config.items() if k not in ("app", "kind")},
-                     "dataset": f"demo-{config['app']}", "per_host_delay_s": 0.0},
-                    license=DEMO_LICENSE)  # reachable because the running demo sites allow their own ports
+        try:
+            save_source(principal, name, config["app"], config["kind"],
+                        {**{k: v for k, v in config.items() if k not in ("app", "kind")},
+                         "dataset": f"demo-{config['app']}", "per_host_delay_s": 0.0},
+                        license=DEMO_LICENSE)  # reachable because the running demo sites allow their own ports
+        except PermissionDenied:
+            raise PermissionDenied("The demo sources belong to the account that first scraped them; sign in as "
+                                   "that account (or an admin) to scrape them again.") from None
         names.append(name)
     return names
 
