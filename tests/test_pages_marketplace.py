@@ -1,8 +1,9 @@
 import streamlit as st
 from apptest_helpers import assert_no_exception, button, page_app
 from fake_stripe import stripe_pointed_at_fake
+from principals import new_user as make_user
 from refine_fixtures import dataset_with_run
-from test_market import make_listing, make_user
+from test_market import make_listing
 
 from core import auth
 from core.market.checkout import fulfil_checkout_session, paid_sale, start_purchase

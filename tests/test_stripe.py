@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 from fake_stripe import REFUNDS_PATH, SESSIONS_PATH, stripe_pointed_at_fake
+from principals import new_user as make_user
 from sqlmodel import select
-from test_market import make_listing, make_user, sales_of
+from test_market import make_listing, sales_of
 
 from core.config import reset_settings_cache
 from core.market import revocations
@@ -805,7 +806,8 @@ def _post_concurrently(url: str, deliveries: list[tuple[bytes, str]]) -> list[re
 
 
 @pytest.mark.parametrize("event_type", ["checkout.session.completed", "charge.refunded"])
-def test_eight_concurrent_copies_of_one_event_act_once(shop, event_type):
+def test_eight_concurrent_copies_of_one_event_act_once(sql_url, fake_stripe, tmp_path, event_type):
+    shop = {**paid_listing(tmp_path), "fake": fake_stripe}  # on SQLite and on PostgreSQL
     fake = shop["fake"]
     if event_type == "charge.refunded":
         deal = bought(shop)
