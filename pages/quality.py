@@ -116,7 +116,7 @@ with compare_tab:
         other_detail = run_detail(user, other)
         st.plotly_chart(qc.run_comparison(counts["dropped_by_rule"], other_detail["counts"]["dropped_by_rule"],
                                           f"run {run_id}", f"run {other}"), width="stretch", key="q_cmp")
-        joined = table[["id", "kept"]].merge(_tables(other)[["id", "kept"]], on="id", suffixes=("", "_other"))
+        joined = table[["id", "kept"]].merge(_tables(user, other)[["id", "kept"]], on="id", suffixes=("", "_other"))
         flipped = joined[joined["kept"] != joined["kept_other"]]
         st.metric("Items whose decision differs", f"{len(flipped):,}")
         if not flipped.empty:

@@ -49,7 +49,7 @@ def test_quality_page_shows_a_run_its_clusters_drops_and_comparison(workbench):
     at.selectbox(key="q_reason").select_index(0).run()
     assert_no_exception(at)
     assert len(at.dataframe) >= 1
-    if len(list_runs()) > 1:
+    if len(list_runs(as_supplier())) > 1:
         at.selectbox(key="q_compare").select_index(0).run()
         assert_no_exception(at)
 
