@@ -20,7 +20,8 @@ left, right = st.columns(2)
 app = left.selectbox("Application", ["uploads", "news", "marketplace", "property"], key="upload_app",
                      help="The raw-store database the records go to; marketplace and property rows become listings.")
 dataset = right.text_input("Dataset name", key="upload_dataset", placeholder="e.g. customer-reviews-2026",
-                           help="New names create a dataset; an existing name adds to it.")
+                           help="New names create a dataset; an existing name adds to it. Use letters, digits, "
+                                "'-', '_' and '.' (up to 100).")
 license_choice = left.selectbox("Licence of the data (SPDX)", COMMON_LICENSES, key="upload_license_choice")
 license_id = (right.text_input("SPDX licence id", key="upload_license_other") if license_choice.startswith("Other")
               else license_choice)
