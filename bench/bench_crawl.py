@@ -22,7 +22,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from core.sources.crawl import crawl_source  # noqa: E402  (import after making the project importable)
+from core.sources.allowlist import parse_endpoint  # noqa: E402  (import after making the project importable)
+from core.sources.crawl import crawl_source  # noqa: E402
 from core.sources.demo_web import DemoSites, demo_source_configs  # noqa: E402
 from core.sources.fetch import FetchPolicy  # noqa: E402
 
@@ -68,7 +69,10 @@ def main() -> int:
     configs = [
         c for c in demo_source_configs(_Urls(urls)) if c["kind"] != "feed"
     ]  # the feed repeats the sitemap
-    policy = FetchPolicy(per_host_delay_s=0)
+    # The sites run in the child, so their runtime allow-list entries live there: allow exactly their
+    # host:port pairs here, as an operator would with NETWORK_ALLOWLIST.
+    demo_endpoints = frozenset(parse_endpoint(url.split("://", 1)[1]) for url in urls.values())
+    policy = FetchPolicy(per_host_delay_s=0, allowed_endpoints=demo_endpoints)
     print(
         f"demo sites at scale {scale:.1f} on {', '.join(urls.values())}; "
         f"policy: obey_robots={policy.obey_robots}, per_host_concurrency={policy.per_host_concurrency}, "

@@ -20,6 +20,7 @@ from principals import as_admin, as_buyer, as_supplier
 
 from core import audit
 from core.auth import PermissionDenied
+from core.cli import main as cli_main
 from core.config import SettingsError, load_settings, reset_settings_cache
 from core.sources import allowlist_admin, jobs
 from core.sources.allowlist import AllowListError, parse_endpoint
@@ -70,8 +71,9 @@ def quick(policy: FetchPolicy) -> FetchPolicy:
 def demo_policy(workbench):
     """The policy a scrape of the demo sources gets, exactly as the scrape job builds it."""
     sites = jobs.demo_sites()
-    names = jobs.register_demo_sources(as_admin())
-    source = next(s for s in (jobs.get_source(as_admin(), n) for n in names) if s["app"] == "news")
+    # The demo supplier, as on the Sources page: the first to register the demo sources owns them.
+    names = jobs.register_demo_sources(as_supplier())
+    source = next(s for s in (jobs.get_source(as_supplier(), n) for n in names) if s["app"] == "news")
     return sites, quick(jobs.fetch_policy(source))
 
 
@@ -199,18 +201,21 @@ def test_only_an_admin_can_change_or_read_the_allow_list(workbench):
         allowlist_admin.add_allowed_endpoint(as_admin(), "127.0.0.1:6379", "  ")
 
 
-def test_allow_host_command_adds_lists_and_removes(workbench):
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "core", "allow-host", *args], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
+def test_allow_host_command_adds_lists_and_removes(workbench, capsys):
+    assert cli_main(["allow-host", "add", "10.20.30.40:8080", "--reason", "lab scraper target"]) == 0
+    assert cli_main(["allow-host", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "10.20.30.40:8080" in listed and "lab scraper target" in listed
+    assert cli_main(["allow-host", "remove", "10.20.30.40:8080"]) == 0
+    assert ("10.20.30.40", 8080) not in allowlist_admin.workbench_allowlist()
+    assert cli_main(["allow-host", "add", "10.20.30.40", "--reason", "x"]) == 2
+    assert "has no port" in capsys.readouterr().err
 
-    added = run("add", "10.20.30.40:8080", "--reason", "lab scraper target")
-    assert added.returncode == 0, added.stderr
-    listed = run("list")
-    assert "10.20.30.40:8080" in listed.stdout and "lab scraper target" in listed.stdout
-    assert run("remove", "10.20.30.40:8080").returncode == 0
-    bad = run("add", "10.20.30.40", "--reason", "x")
-    assert bad.returncode == 2 and "has no port" in bad.stderr and "Traceback" not in bad.stderr
+
+def test_allow_host_command_runs_from_a_terminal():
+    result = subprocess.run([sys.executable, "-m", "core", "allow-host", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and "HOST:PORT" in result.stdout
 
 
 # -- the deadline: a server dripping its headers cannot hold a fetch -----------------------------------
@@ -323,3 +328,29 @@ def test_dripping_body_ends_at_the_timeout_and_keeps_what_arrived(dripping):
     assert took < 1.0 + 0.5, f"the fetch took {took:.2f}s"
     assert result.status == 200 and result.truncated and "timed out reading the body" in result.error
     assert 1 <= len(result.body) <= 10
+
+
+# -- the Sources page: the allow-list is an admin's expander; the private-hosts checkbox is gone -------
+def test_sources_page_lets_an_admin_manage_the_allow_list(workbench):
+    from apptest_helpers import assert_no_exception, button, page_app
+
+    supplier_page = page_app("sources.py", role="supplier")
+    assert_no_exception(supplier_page)
+    assert not [e for e in supplier_page.expander if "allow-list" in e.label]
+    assert "src_private" not in [c.key for c in supplier_page.checkbox]
+
+    at = page_app("sources.py", role="admin")
+    assert_no_exception(at)
+    assert [e for e in at.expander if e.label == "Network allow-list (admin)"]
+    assert "src_private" not in [c.key for c in at.checkbox]
+    at.text_input(key="src_allow_endpoint").input("127.0.0.1:1")
+    at.text_input(key="src_allow_reason").input("page test").run()
+    button(at, "Allow this host:port").click().run()
+    assert_no_exception(at)
+    assert any("Allowed 127.0.0.1:1" in s.value for s in at.success)
+    try:
+        at.text_input(key="src_allow_endpoint").input("127.0.0.1").run()
+        button(at, "Allow this host:port").click().run()
+        assert any("has no port" in e.value for e in at.error)
+    finally:
+        allowlist_admin.remove_allowed_endpoint(as_admin(), "127.0.0.1:1")

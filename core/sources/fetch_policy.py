@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.sources.allowlist import normalise_host
+
 DEFAULT_USER_AGENT = "DataBrokerWorkbench/0.1 (+contact)"
 # Transient answers worth another try; 501/505 say the server will never do it.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509})
@@ -51,7 +53,9 @@ class FetchPolicy:
             problems.append("user_agent must not be empty")
         if problems:
             raise ValueError("invalid FetchPolicy: " + "; ".join(problems))
-        object.__setattr__(self, "allowed_endpoints", frozenset(self.allowed_endpoints))
+        # Normalised like URL hosts (case, brackets, IP spelling), so a hand-built entry matches too.
+        endpoints = frozenset((normalise_host(host), int(port)) for host, port in self.allowed_endpoints)
+        object.__setattr__(self, "allowed_endpoints", endpoints)
 
     @property
     def fetch_deadline_s(self) -> float:
