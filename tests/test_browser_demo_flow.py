@@ -114,7 +114,9 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         screenshot(page, "flow-6-listed")
 
         sign_in_again(page, "Demo buyer")
-        open_page(page, "Marketplace")
+        # A buyer's only page is the Marketplace: it opens at once, with no other page in the navigation.
+        page.get_by_role("heading", name="Marketplace").first.wait_for()
+        assert not page.locator("[data-testid='stSidebarNavLink']", has_text="Raw Explorer").count()
         select_first_row(page)
         page.get_by_role("button", name=re.compile("^(Get it for free|Buy for)")).click()
         wait_for_text(page, "You own this dataset")
