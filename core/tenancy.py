@@ -129,26 +129,23 @@ def scoped_query(principal: Principal | None, query: dict, action: str = "see ra
 
 
 # -- runs, packages, jobs -----------------------------------------------------------------------
-def run_for(principal: Principal | None, run_id: int, action: str = "see this run") -> dict:
+def _row_of_owned_dataset(principal: Principal | None, model, row_id: int, what: str, action: str) -> dict:
+    """A run or package row (anything with a dataset_id) when its dataset is the principal's."""
     require_supplier(principal, action)
     with session_scope() as session:
-        row = session.exec(select(RefinementRun, Dataset.created_by)
-                           .join(Dataset, Dataset.id == RefinementRun.dataset_id)
-                           .where(RefinementRun.id == run_id)).first()
+        row = session.exec(select(model, Dataset.created_by).join(Dataset, Dataset.id == model.dataset_id)
+                           .where(model.id == row_id)).first()
         if row is None or not owns(principal, row[1]):
-            raise _denied(f"refinement run {run_id}")
+            raise _denied(f"{what} {row_id}")
         return row[0].model_dump()
+
+
+def run_for(principal: Principal | None, run_id: int, action: str = "see this run") -> dict:
+    return _row_of_owned_dataset(principal, RefinementRun, run_id, "refinement run", action)
 
 
 def package_for(principal: Principal | None, package_id: int, action: str = "use this package") -> dict:
-    require_supplier(principal, action)
-    with session_scope() as session:
-        row = session.exec(select(DataPackage, Dataset.created_by)
-                           .join(Dataset, Dataset.id == DataPackage.dataset_id)
-                           .where(DataPackage.id == package_id)).first()
-        if row is None or not owns(principal, row[1]):
-            raise _denied(f"package {package_id}")
-        return row[0].model_dump()
+    return _row_of_owned_dataset(principal, DataPackage, package_id, "package", action)
 
 
 def job_visible(principal: Principal | None, job: dict | None) -> bool:

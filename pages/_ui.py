@@ -65,7 +65,10 @@ def sign_in_as(principal: Principal) -> None:
 
 
 def sign_out() -> None:
-    st.session_state.pop(USER_KEY, None)
+    """Forget the user and all their working state: the next person at this browser starts clean
+    (no job ids, chosen runs, prepared exports or download links of the previous user)."""
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
 
 
 @st.cache_data(ttl=10, show_spinner=False)

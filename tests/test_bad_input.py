@@ -235,22 +235,22 @@ def test_nul_in_the_raw_explorer_search_does_not_crash(workbench, raw_store):
         "".join(explore.iter_export(as_admin(), app, flt, "jsonl"))
 
 
-def test_cli_invalid_app_is_one_clear_line_and_exit_2(tmp_path):
+def _cli_ingest(tmp_path, app: str, dataset: str) -> subprocess.CompletedProcess:
     path = tmp_path / "rows.csv"
     path.write_text("title,text\nA,alpha text\n")
-    result = subprocess.run([sys.executable, "-m", "core", "ingest", str(path), "--app", "Bad App!", "--dataset",
-                             "cli-bad-app", "--license", "MIT", "--attest"], cwd=ROOT, capture_output=True,
-                            text=True, env={**os.environ, "DATA_DIR": str(tmp_path / "data")}, timeout=120)
+    return subprocess.run([sys.executable, "-m", "core", "ingest", str(path), "--app", app, "--dataset", dataset,
+                           "--license", "MIT", "--attest"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "DATA_DIR": str(tmp_path / "data")}, timeout=120)
+
+
+def test_cli_invalid_app_is_one_clear_line_and_exit_2(tmp_path):
+    result = _cli_ingest(tmp_path, "Bad App!", "cli-bad-app")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "Bad App!" in result.stderr
 
 
 def test_cli_bad_dataset_name_is_refused_clearly(tmp_path):
-    path = tmp_path / "rows.csv"
-    path.write_text("title,text\nA,alpha text\n")
-    result = subprocess.run([sys.executable, "-m", "core", "ingest", str(path), "--app", "uploads", "--dataset",
-                             "../../escaped", "--license", "MIT", "--attest"], cwd=ROOT, capture_output=True,
-                            text=True, env={**os.environ, "DATA_DIR": str(tmp_path / "data")}, timeout=120)
+    result = _cli_ingest(tmp_path, "uploads", "../../escaped")
     assert result.returncode == 2 and "Traceback" not in result.stderr and "dataset name" in result.stderr
     assert not (tmp_path / "escaped").exists()

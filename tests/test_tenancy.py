@@ -53,9 +53,9 @@ def world(workbench):
     listing = create_listing(owner, package["package_id"], f"Owner listing {tag}", "", [], "news", 0, "usd")
     raw_ids = explore.raw_page(owner, "uploads", explore.RawFilter(source_id=f"upload:{dataset}"))[0]["id"].tolist()
     job_id = jobs.run_foreground("signals", {"dataset": dataset}, owner, echo=None)["job_id"]
-    return {"owner": owner, "intruder": intruder, "buyer": buyer, "onlooker": onlooker, "source": source["name"], "dataset": dataset,
-            "run_id": run["run_id"], "package_id": package["package_id"], "package_name": package["name"],
-            "listing_id": listing["id"], "raw_ids": raw_ids, "job_id": job_id}
+    return {"owner": owner, "intruder": intruder, "buyer": buyer, "onlooker": onlooker, "source": source["name"],
+            "dataset": dataset, "run_id": run["run_id"], "package_id": package["package_id"],
+            "package_name": package["name"], "listing_id": listing["id"], "raw_ids": raw_ids, "job_id": job_id}
 
 
 OUTSIDERS = ("intruder", "buyer", None)
@@ -267,3 +267,24 @@ def test_demo_sources_belong_to_whoever_scrapes_them_first(sql_url):
         register_demo_sources(second)
     assert register_demo_sources(admin) == names  # an admin may refresh them; the owner stays the same
     assert {registry.get_source(admin, n)["created_by"] for n in names} == {first.id}
+
+
+def _sign_out_button_script():
+    import streamlit as st
+
+    from pages._ui import sign_out
+
+    if st.button("Sign out"):
+        sign_out()
+
+
+def test_sign_out_forgets_the_previous_users_working_state(world):
+    at = AppTest.from_function(_sign_out_button_script, default_timeout=30)
+    at.session_state["auth_user"] = world["owner"].as_dict()
+    at.session_state["rawx_export_data"] = ("jsonl", SECRET_EMAIL.encode())  # a prepared export
+    at.session_state["pkg_job"] = world["job_id"]
+    at.run()
+    at.button[0].click().run()
+    assert not at.exception
+    for key in ("auth_user", "rawx_export_data", "pkg_job"):
+        assert key not in at.session_state
