@@ -1,5 +1,3 @@
-import json
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +9,7 @@ from core.market.listings import ListingError, create_listing, listing_detail, s
 from core.market.reviews import ReviewError, add_review
 from core.market.stripe_gateway import PaymentProviderError
 from core.market.tokens import issue_download_token, redeem_download_token
-from core.packaging.build import dataset_card_body, list_packages
+from core.packaging.build import list_packages
 from core.text_safety import markdown_without_remote_images
 from pages._sales_admin import sales_section
 from pages._ui import require_page_user
@@ -116,16 +114,14 @@ st.markdown(markdown_without_remote_images(listing["description"]))
 st.caption(markdown_without_remote_images(f"Version {package['version']} · licence {listing['license']} · "
                                           f"tags: {', '.join(listing['tags'])}"))
 
-root = Path(package["path"]) if package.get("path") else None
 sample_tab, card_tab, reviews_tab = st.tabs(["Sample rows", "Dataset card", "Reviews"])
 with sample_tab:
-    jsonl = root / "data" / "data.jsonl" if root else None
-    if jsonl and jsonl.exists():
-        with open(jsonl, encoding="utf-8") as handle:
-            sample = [json.loads(line) for _, line in zip(range(5), handle, strict=False)]
-        st.dataframe(pd.DataFrame(sample), hide_index=True, width="stretch")
+    if detail["sample"]:
+        st.dataframe(pd.DataFrame(detail["sample"]), hide_index=True, width="stretch")
+    else:
+        st.caption("No sample rows: the package's data file is missing.")
 with card_tab:
-    st.markdown(markdown_without_remote_images(dataset_card_body(root)))
+    st.markdown(markdown_without_remote_images(detail["card"]))
 with reviews_tab:
     for review in detail["reviews"]:
         st.markdown(f"{'⭐' * review['rating']} **{markdown_without_remote_images(review['reviewer'])}**")

@@ -288,3 +288,13 @@ def test_sign_out_forgets_the_previous_users_working_state(world):
     assert not at.exception
     for key in ("auth_user", "rawx_export_data", "pkg_job"):
         assert key not in at.session_state
+
+
+def test_listing_detail_shows_samples_but_no_server_path_to_visitors(world):
+    from core.market.listings import listing_detail
+
+    for visitor in (world["buyer"], world["onlooker"]):
+        detail = listing_detail(visitor, world["listing_id"])
+        assert "path" not in detail["package"]
+        assert detail["sample"] and detail["card"]
+    assert listing_detail(world["owner"], world["listing_id"])["package"]["path"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 from babel.numbers import list_currencies
@@ -18,6 +19,7 @@ from sqlmodel import select
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.market.reviews import ratings_subquery, reviews_for
+from core.packaging.build import dataset_card_body
 from core.packaging.licenses import is_valid_license, normalize_license
 from core.store.models import DataPackage, Dataset, Listing, User
 from core.store.sql import session_scope
@@ -31,6 +33,7 @@ MAX_CATEGORY_CHARS = 100
 # Stripe's ceiling for one Checkout line item; the ledger uses the same so a listing never has to change.
 MAX_PRICE_CENTS = 99_999_999
 SORTS = ("newest", "price", "rating", "quality")
+SAMPLE_ROWS = 5
 SEARCH_COLUMNS = ["listing_id", "title", "description", "tags", "category", "price_cents", "currency",
                   "license", "seller_id", "seller_name", "package_id", "package_name", "package_version",
                   "quality", "languages", "average_rating", "review_count", "created_at"]
@@ -248,9 +251,24 @@ def listing_detail(principal: Principal | None, listing_id: int) -> dict:
             raise ListingError(f"Listing #{listing_id} does not exist.")
         listing, package, seller = row
         detail = {"listing": {**listing.model_dump(), "seller_name": seller}, "package": package.model_dump()}
+    # What any signed-in visitor may see of the data: a few sample rows and the dataset card. The server
+    # path stays with the seller and admins (buyers download through tokens, never by path).
+    root = Path(detail["package"]["path"]) if detail["package"].get("path") else None
+    detail["sample"] = _sample_rows(root)
+    detail["card"] = dataset_card_body(root)
+    if not tenancy.owns(principal, detail["listing"]["seller_id"]):
+        detail["package"].pop("path", None)
     reviews = reviews_for(listing_id)
     ratings = [review["rating"] for review in reviews]
     detail["reviews"] = reviews
     detail["rating"] = {"average_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
                         "review_count": len(ratings)}
     return detail
+
+
+def _sample_rows(package_root: Path | None, rows: int = SAMPLE_ROWS) -> list[dict]:
+    data = package_root / "data" / "data.jsonl" if package_root else None
+    if data is None or not data.exists():
+        return []
+    with open(data, encoding="utf-8") as handle:
+        return [json.loads(line) for _, line in zip(range(rows), handle, strict=False)]
