@@ -87,3 +87,17 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(sql_url):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10000
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_models_and_migrations_agree(sql_url):
+    """The tables the migrations build are the tables the models declare (a model change needs a migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import core.store.models  # noqa: F401 - registers every table on SQLModel.metadata
+
+    with get_engine().connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == [], differences
