@@ -11,7 +11,7 @@ from core.store.sql import get_engine, migrate, session_scope, table_names
 EXPECTED_TABLES = {
     "user", "source", "job", "dataset", "item", "refinementrun", "refinementrecord", "datapackage", "listing",
     "sale", "download", "review", "feedback", "modelversion", "auditevent", "alembic_version", "loginattempt",
-    "networkallowentry",
+    "networkallowentry", "prediction", "modelwatch",
 }
 
 
@@ -19,7 +19,7 @@ def test_migrations_create_every_table_and_are_idempotent(sql_url):
     assert set(table_names()) >= EXPECTED_TABLES
     migrate()  # second call is a no-op
     with get_engine().connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
 
 
 def test_json_columns_round_trip(sql_url):

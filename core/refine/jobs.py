@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from core.refine.service import dataset_signals, refine_dataset
-from core.store.jobs import JobContext, job_function
+from core.store.jobs import JobContext, job_function, submit
+from core.store.models import ModelWatch
+from core.store.sql import session_scope
 
 
 @job_function("signals")
@@ -23,4 +27,11 @@ def refine_job(ctx: JobContext, params: dict) -> dict:
     counts = summary["counts"]
     ctx.log(f"Run {summary['run_id']}: kept {counts['kept']:,} of {counts['input']:,}; "
             + ", ".join(f"{rule} dropped {n:,}" for rule, n in counts["dropped_by_rule"].items()))
+    if _watched(params["dataset"]):  # continuous training (ml/continuous.py): retrain the models watching it
+        ctx.log(f"Retrain job {submit('retrain', {'dataset': params['dataset']}, ctx.principal)} submitted")
     return {"run_id": summary["run_id"], "kept": counts["kept"], "input": counts["input"]}
+
+
+def _watched(dataset: str) -> bool:
+    with session_scope() as session:
+        return session.exec(select(ModelWatch.id).where(ModelWatch.dataset_name == dataset)).first() is not None

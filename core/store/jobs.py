@@ -35,7 +35,8 @@ _REGISTRY: dict[str, JobFunction] = {}
 _ROLES: dict[str, tuple[str, ...]] = {}
 DATA_ROLES = ("supplier", "admin")
 # Modules whose import registers job functions; imported lazily so core.store stays light.
-JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs")
+JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs", "ml.jobs",
+               "core.apps.news.jobs")
 MAX_LOG_CHARS = 200_000
 PROGRESS_WRITE_INTERVAL_S = 0.5
 

@@ -245,3 +245,156 @@ class NetworkAllowEntry(SQLModel, table=True):
     reason: str = Field(default="", max_length=300)
     added_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Prediction(SQLModel, table=True):
+    """A model version's prediction for one item, written by ml/predict.py (also beside the raw document)."""
+
+    __table_args__ = (UniqueConstraint("item_id", "model_name", "model_version", name="uq_prediction_item_model"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    raw_id: str = Field(index=True, max_length=64)  # MongoDB _id of the scored document
+    app: str = Field(max_length=50)
+    model_name: str = Field(index=True, max_length=100)
+    model_version: int
+    prediction: object = Field(default=None, sa_column=Column(JSON))  # a class label or a number
+    probability: float | None = None  # classification: probability of the predicted class
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelWatch(SQLModel, table=True):
+    """Continuous training (ml/continuous.py): retrain `model_name` when its source gets new data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_name: str = Field(index=True, unique=True, max_length=100)
+    source: str = Field(max_length=500)  # dataset:NAME | package:NAME | a file path
+    dataset_name: str | None = Field(default=None, index=True, max_length=200)  # for dataset: sources
+    target: str = Field(max_length=300)
+    settings: dict = _json()  # task, text_columns, time_budget_s, seed, holdout_fraction
+    last_marker: str | None = Field(default=None, max_length=200)  # the data version last trained on
+    last_decision: dict = _json()
+    last_checked_at: datetime | None = None
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- options application (core/apps/options) --------------------------------------------------------
+class OptionSnapshot(SQLModel, table=True):
+    """One chain fetched from a broker (or the simulator); the raw JSON sits in the options raw store."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    symbol: str = Field(index=True, max_length=20)
+    broker: str = Field(max_length=20)  # schwab | simulator
+    as_of: str = Field(index=True, max_length=10)  # market date of the chain, YYYY-MM-DD
+    underlying_price: float
+    rate: float = 0.0
+    dividend_yield: float = 0.0
+    atm_vol_30d: float | None = None  # IV of the ~30-day at-the-money contracts: feeds IV rank
+    contracts: int = 0
+    raw_id: str | None = Field(default=None, max_length=64)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    taken_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OptionQuote(SQLModel, table=True):
+    """A standardized contract quote of a snapshot, with its implied volatility and greeks (trader units)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="optionsnapshot.id", index=True)
+    contract: str = Field(max_length=60)
+    put_call: str = Field(max_length=4)  # call | put
+    strike: float
+    expiry: str = Field(max_length=10)
+    days: int
+    bid: float | None = None
+    ask: float | None = None
+    mid: float | None = None
+    volume: int = 0
+    open_interest: int = 0
+    implied_vol: float | None = None
+    delta: float | None = None
+    gamma: float | None = None
+    vega: float | None = None
+    theta: float | None = None
+    rho: float | None = None
+    reason: str = Field(default="", max_length=200)
+
+
+class PaperTrade(SQLModel, table=True):
+    """A proposed or accepted paper position. Owned by the user it was proposed to; never a real order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    symbol: str = Field(index=True, max_length=20)
+    strategy: str = Field(max_length=40)
+    status: str = Field(default="proposed", index=True, max_length=12)  # proposed | open | rejected | closed
+    legs: list = _json(list)
+    reasons: list = _json(list)
+    risk: dict = _json()  # at entry: max loss, max gain, breakevens, greeks
+    snapshot_id: int | None = Field(default=None, foreign_key="optionsnapshot.id")
+    entry_value: float = 0.0  # what the position cost to open (negative for a credit), in currency
+    last_value: float | None = None
+    unrealized_pnl: float | None = None
+    marked_at: datetime | None = None
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PaperMark(SQLModel, table=True):
+    """A paper trade's value at one snapshot: its mark-to-market history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    trade_id: int = Field(foreign_key="papertrade.id", index=True)
+    snapshot_id: int = Field(foreign_key="optionsnapshot.id")
+    value: float
+    pnl: float
+    marked_at: datetime = Field(default_factory=utcnow)
+
+
+class NewsAnalysis(SQLModel, table=True):
+    """One analysed article of a dataset (issue 13): the queryable part; the full evidence sits in MongoDB
+    beside the raw article (`<app>.nlp`, keyed by raw document id). Re-analysis replaces the row."""
+
+    __table_args__ = (UniqueConstraint("item_id", name="uq_newsanalysis_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    item_id: int = Field(foreign_key="item.id")
+    raw_id: str = Field(max_length=64)
+    source_app: str = Field(max_length=50)
+    source_id: str = Field(index=True, max_length=200)
+    url: str | None = Field(default=None, max_length=2000)
+    title: str | None = Field(default=None, max_length=1000)
+    language: str = Field(default="", index=True, max_length=10)
+    published_at: datetime | None = Field(default=None, index=True)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    summary_method: str = Field(default="", max_length=100)
+    topic: str = Field(default="", index=True, max_length=300)
+    tone: str = Field(default="unknown", index=True, max_length=20)
+    sentiment: float | None = None
+    subjectivity_rate: float = 0.0
+    loaded_per_100_words: float = 0.0
+    hedging_rate: float = 0.0
+    quote_share: float = 0.0
+    source_count: int = 0
+    one_sided: bool = False
+    job_id: int | None = Field(default=None, foreign_key="job.id")
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NewsDigest(SQLModel, table=True):
+    """A generated digest (daily/weekly): Markdown plus what it was made from and by which generator."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    period: str = Field(max_length=20)  # daily | weekly
+    period_start: datetime
+    period_end: datetime
+    title: str = Field(max_length=300)
+    markdown: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    generator: str = Field(max_length=100)
+    inputs: dict = _json()  # analysis ids, filters, fallback reason, cost
+    pii_findings: int = 0
+    status: str = Field(default="draft", index=True, max_length=20)  # draft | approved | rejected
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,1 @@
+"""The applications that stand on the refinery: one package each (news, listings, options)."""

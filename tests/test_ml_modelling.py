@@ -1,0 +1,232 @@
+"""ml.data, ml.modelling and ml.evaluate on small synthetic tables (fast), plus dataset loading through the stores."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.data import fingerprint, flatten_fields, load_training_data
+from ml.errors import TrainingDataError
+from ml.modelling import fit_model, predict, predict_proba, profile_columns
+
+FAST = {"time_budget_s": 60.0}
+
+
+def regression_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    area = rng.uniform(40, 200, n)
+    rooms = rng.integers(1, 6, n)
+    city = rng.choice(["north", "south", "east"], n)
+    price = 1000 * area * np.where(city == "north", 1.5, 1.0) + 5000 * rooms + rng.normal(0, 5000, n)
+    return pd.DataFrame({"listing_id": np.arange(n), "area": area, "rooms": rooms, "city": city,
+                         "price": price.round(2)})
+
+
+def classification_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    colour = rng.choice(["red", "blue"], n)
+    label = np.where(x + (colour == "red") > 0.5, "yes", "no")
+    return pd.DataFrame({"x": x, "colour": colour, "label": label})
+
+
+# -- loading files -----------------------------------------------------------------------------------
+def test_csv_with_bom_semicolons_and_latin1_loads(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfOrder,Lot Area,SalePrice\n1,8450,208500\n2,9600,181500\n")
+    data = load_training_data(str(path))
+    assert list(data.frame.columns) == ["Order", "Lot Area", "SalePrice"]
+    assert data.lineage["kind"] == "file" and data.lineage["rows"] == 2
+    assert data.lineage["columns"] == ["Order", "Lot Area", "SalePrice"]
+    assert len(data.lineage["fingerprint"]) == 64
+    assert load_training_data(str(path)).lineage["fingerprint"] == data.lineage["fingerprint"]
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("ville;prix;note\nMontréal;12,5;très bien\nQuébec;10;élevé\nGenève;9;fiabilité\n"
+                      .encode("latin-1"))
+    frame = load_training_data(str(latin)).frame
+    assert list(frame.columns) == ["ville", "prix", "note"]
+    assert frame["ville"].tolist() == ["Montréal", "Québec", "Genève"]
+
+
+def test_parquet_loads_and_fingerprint_follows_content(tmp_path):
+    frame = regression_frame(30)
+    frame.to_parquet(tmp_path / "t.parquet")
+    data = load_training_data(str(tmp_path / "t.parquet"))
+    assert data.frame.shape == frame.shape
+    assert data.lineage["fingerprint"] == fingerprint(frame)
+    changed = frame.copy()
+    changed.loc[0, "area"] += 1
+    assert fingerprint(changed) != fingerprint(frame)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "empty"),
+    (b"   \n\n", "empty"),
+    (b"\x00\x01\x02PK\x03\x04 binary junk" * 20, "binary"),
+    (b"a,b\n1,2\n3,4,5,6\n", "well-formed"),
+    (b"just one column\nvalue\n", "column"),
+    (b"a,b\n", "no data rows"),
+])
+def test_broken_files_are_clear_errors(tmp_path, content, expected):
+    path = tmp_path / "broken.csv"
+    path.write_bytes(content)
+    with pytest.raises(TrainingDataError, match=expected):
+        load_training_data(str(path))
+
+
+def test_missing_file_and_damaged_parquet(tmp_path):
+    with pytest.raises(TrainingDataError, match="No file"):
+        load_training_data(str(tmp_path / "nope.csv"))
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(TrainingDataError, match="Parquet"):
+        load_training_data(str(tmp_path / "bad.parquet"))
+
+
+def test_flatten_fields_makes_listing_fields_columns():
+    items = pd.DataFrame({"id": ["1", "2"], "text": ["a flat", "a house"],
+                          "fields": [json.dumps({"price": 100, "rooms": 2, "text": "x"}), json.dumps({"price": 250})]})
+    flat = flatten_fields(items)
+    assert list(flat.columns) == ["id", "text", "price", "rooms", "fields.text"]
+    assert flat["price"].tolist() == [100, 250]
+
+
+# -- validation -----------------------------------------------------------------------------------------
+def test_missing_target_all_missing_target_and_one_class():
+    frame = classification_frame()
+    with pytest.raises(TrainingDataError, match="no column 'lable'.*'label'"):
+        fit_model(frame, "lable", **FAST)
+    with pytest.raises(TrainingDataError, match="has no values"):
+        fit_model(frame.assign(label=np.nan), "label", **FAST)
+    with pytest.raises(TrainingDataError, match="only one class"):
+        fit_model(frame.assign(label="yes"), "label", **FAST)
+    with pytest.raises(TrainingDataError, match="at least"):
+        fit_model(frame.head(8), "label", **FAST)
+    with pytest.raises(TrainingDataError, match="numeric target"):
+        fit_model(frame, "label", task="regression", **FAST)
+
+
+def test_all_missing_and_constant_columns_are_dropped_with_a_note():
+    frame = regression_frame().assign(empty=np.nan, same="x")
+    model = fit_model(frame, "price", **FAST)
+    assert "empty" not in model.feature_columns and "same" not in model.feature_columns
+    assert "listing_id" not in model.feature_columns  # unique per row: an identifier
+    assert any("'empty'" in note and "missing" in note for note in model.notes)
+    assert model.column_roles["listing_id"].startswith("dropped")
+
+
+def test_text_column_of_empty_strings_is_handled():
+    frame = classification_frame().assign(comment="")
+    model = fit_model(frame, "label", text_columns=["comment"], **FAST)
+    assert model.text_columns == [] and "comment" not in model.feature_columns
+    assert any("comment" in note for note in model.notes)
+    with pytest.raises(TrainingDataError, match="No usable feature"):
+        fit_model(frame[["comment", "label"]], "label", text_columns=["comment"], **FAST)
+
+
+def test_task_inference():
+    assert fit_model(regression_frame(), "price", **FAST).task == "regression"
+    assert fit_model(classification_frame(), "label", **FAST).task == "classification"
+    numeric_classes = classification_frame().assign(label=lambda f: (f["label"] == "yes").astype(int))
+    model = fit_model(numeric_classes, "label", **FAST)
+    assert model.task == "classification" and model.classes == [0, 1]
+
+
+def test_text_columns_are_inferred_and_used():
+    rng = np.random.default_rng(1)
+    words = {"sport": "match goal team player league score coach season", "tech": "software chip phone data "
+             "network computer internet device"}
+    labels = rng.choice(["sport", "tech"], 80)
+    texts = [" ".join(rng.choice(words[label].split(), 12)) + f" note {i}" for i, label in enumerate(labels)]
+    model = fit_model(pd.DataFrame({"body": texts, "topic": labels}), "topic", **FAST)
+    assert model.text_columns == ["body"]
+    assert model.metrics["accuracy"] >= 0.9
+
+
+# -- determinism, prediction, evaluation ---------------------------------------------------------------
+def test_same_seed_same_model_and_predictions():
+    frame = regression_frame()
+    first = fit_model(frame, "price", seed=3, **FAST)
+    second = fit_model(frame, "price", seed=3, **FAST)
+    assert first.chosen == second.chosen and first.holdout_rows == second.holdout_rows
+    assert np.array_equal(predict(first, frame), predict(second, frame))
+    assert first.metrics == second.metrics
+
+
+def test_fitted_model_shape_metrics_and_figures():
+    import plotly.io
+
+    model = fit_model(regression_frame(), "price", **FAST)
+    assert {"rmse", "mae", "r2", "rmse_log"} <= set(model.metrics)
+    assert model.metrics["r2"] > 0.8
+    assert len(model.holdout_rows) == 24
+    assert {c["name"] for c in model.candidates} >= {"ridge", "hist_gradient_boosting"}
+    assert all({"name", "cv_score", "cv_metric", "fit_seconds"} <= set(c) for c in model.candidates)
+    assert model.chosen in {c["name"] for c in model.candidates}
+    assert {"predicted_vs_actual", "residuals"} <= set(model.figures)
+    for figure in model.figures.values():
+        plotly.io.from_json(figure)
+    assert model.importance[0]["feature"] in {"area", "city"}
+    assert {"feature", "importance", "std"} == set(model.importance[0])
+
+    classes = fit_model(classification_frame(), "label", **FAST)
+    assert {"accuracy", "macro_f1", "confusion_matrix", "brier", "calibration"} <= set(classes.metrics)
+    assert {"confusion_matrix", "calibration"} <= set(classes.figures)
+    proba = predict_proba(classes, classification_frame(10, seed=5))
+    assert proba.shape == (10, 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_predict_keeps_input_order_and_tolerates_missing_and_extra_columns():
+    frame = regression_frame()
+    model = fit_model(frame, "price", **FAST)
+    new = regression_frame(20, seed=9).drop(columns=["price"])
+    expected = predict(model, new)
+    shuffled = new.iloc[::-1].set_index(pd.Index(range(100, 120)))
+    assert np.allclose(predict(model, shuffled), expected[::-1])
+    assert len(predict(model, new.drop(columns=["city"]).assign(unrelated="z"))) == 20
+    assert np.all(np.isfinite(predict(model, new.drop(columns=["city", "rooms"]))))
+    assert predict(model, new.head(0)).shape == (0,)
+
+
+def test_profile_roles():
+    frame = pd.DataFrame({"code": [20, 30, 60, 20, 30, 60] * 5, "when": [f"2024-01-0{i % 9 + 1}" for i in range(30)],
+                          "n": [f"{i}.5" for i in range(30)], "cat": ["a", "b"] * 15})
+    plan = profile_columns(frame)
+    assert plan.codes == ["code"] and "n" in plan.numeric and plan.datetime == ["when"]
+    assert plan.categorical == ["cat"]
+
+
+def test_time_budget_skips_remaining_candidates():
+    model = fit_model(regression_frame(200), "price", time_budget_s=0.0)
+    assert [c["name"] for c in model.candidates] == ["ridge"]
+    assert any("time budget" in note for note in model.notes)
+
+
+def test_progress_is_reported():
+    seen = []
+    fit_model(classification_frame(), "label", progress=lambda f, m: seen.append((f, m)), **FAST)
+    fractions = [f for f, _ in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+
+
+# -- validated items through the real stores ---------------------------------------------------------
+def test_dataset_loads_kept_items_and_refuses_other_suppliers(workbench):
+    from core.auth import PermissionDenied
+    from tests.principals import as_supplier, new_user
+    from tests.refine_fixtures import dataset_with_run
+
+    dataset, run_id = dataset_with_run(n=12)
+    data = load_training_data(f"dataset:{dataset['name']}", principal=as_supplier())
+    assert len(data.frame) == 9  # quality >= 0.5 keeps 9 of 12
+    assert {"text", "quality", "language"} <= set(data.frame.columns) and "fields" not in data.frame.columns
+    assert data.lineage["kind"] == "dataset" and data.lineage["run_id"] == run_id
+    assert data.lineage["dataset"] == dataset["name"] and data.lineage["rows"] == 9
+    assert data.lineage["fingerprint"] == load_training_data(f"dataset:{dataset['name']}",
+                                                             principal=as_supplier()).lineage["fingerprint"]
+    with pytest.raises(PermissionDenied):
+        load_training_data(f"dataset:{dataset['name']}", principal=new_user("supplier"))
+    with pytest.raises(PermissionDenied):
+        load_training_data("dataset:no-such-dataset", principal=as_supplier())
