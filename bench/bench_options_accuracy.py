@@ -101,10 +101,9 @@ def main() -> int:
     reasons = result["reason"].to_pylist()
     for reason in sorted({r for r in reasons if r}):
         print(f"  flagged {reasons.count(reason):>6}: {reason}")
-    vega_flagged = expected["vega"][~solved]
-    if vega_flagged.size:
-        print(f"  flagged rows' QuantLib vega per point: max {vega_flagged.max():.2e}, "
-              f"price/vega... median price {np.median(expected['price'][~solved]):.3g}")
+    if (~solved).any():
+        print(f"  flagged rows: largest QuantLib vega per vol point {expected['vega'][~solved].max():.1e} "
+              "(the price carries no usable volatility information there)")
     print("PASS: every output within 1e-6" if worst_ok else "FAIL: some output beyond 1e-6")
     return 0 if worst_ok else 1
 

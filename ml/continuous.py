@@ -67,7 +67,7 @@ def watch(principal: Principal | None, model_name: str, source: str | None = Non
         session.add(row)
         session.flush()
         result = row.model_dump()
-    audit.record("ml.watch", principal.id, f"model:{model['name']}", source=source, target=target)
+    audit.record("ml.watch", principal.id, f"model:{model['name']}", source=source, column=target)
     return result
 
 
@@ -181,7 +181,7 @@ def retrain(principal: Principal, row: dict, marker: str) -> dict:
         except Exception as exc:  # noqa: BLE001 - a champion that cannot score the new data loses
             champion_problem = f"{type(exc).__name__}: {exc}"
     rows = len(holdout)
-    where = f"on the same {rows} held-out rows of the new data ({marker})"
+    where = f"on the same {rows} held-out rows of the new data ({_shown(marker)})"
     if not rows:
         decision, reason = KEPT, "The new data left no held-out rows to compare on; the champion stays."
     elif champion_number is None:
@@ -239,6 +239,11 @@ def _remember(row: dict, marker: str | None, decision: dict) -> dict:
             stored.last_checked_at = datetime.now(UTC)
             session.add(stored)
     return decision
+
+
+def _shown(marker: str) -> str:
+    kind, _, value = marker.partition(":")
+    return f"{kind} {value[:12]}" if kind == "file" else f"{kind} {value}"
 
 
 def _finite(value) -> float | None:

@@ -41,8 +41,8 @@ def regression_metrics(y_true, y_pred) -> dict:
 
 
 def classification_metrics(y_true, y_pred, proba: np.ndarray | None, classes: list) -> dict:
-    y_true = np.asarray(y_true, dtype=object)
-    y_pred = np.asarray(y_pred, dtype=object)
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred).astype(y_true.dtype)  # integer classes stay integers (sklearn rejects mixed objects)
     metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)),

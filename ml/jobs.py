@@ -29,12 +29,13 @@ def train_and_register(principal: Principal | None, source: str, target: str, na
     from ml.modelling import fit_model
 
     require_supplier(principal, "train models")
-    registry.check_registrable(principal, name)
+    registry.check_name(name)
     if task not in (None, "regression", "classification"):
         raise ValueError(f"Task must be 'regression' or 'classification', not {task!r}.")
     report = progress or (lambda fraction, message: None)
     report(0.0, f"Loading {source}")
     data = load_training_data(source, principal)
+    registry.check_registrable(principal, name)  # before minutes of training, not after
     fitted = fit_model(data.frame, target, task=task, text_columns=text_columns, time_budget_s=time_budget_s,
                        seed=seed, holdout_fraction=holdout_fraction, refit_full=refit_full,
                        progress=lambda fraction, message: report(0.02 + 0.9 * fraction, message))

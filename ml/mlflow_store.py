@@ -54,6 +54,8 @@ def _quiet_import():
     # refuses custom transformers); its warning about that on every save would only be noise here.
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*pickle or cloudpickle format.*")
+    # MLflow 3.17 on SQLAlchemy 2.1: a deprecation inside MLflow, nothing a user can act on.
+    warnings.filterwarnings("ignore", message=".*``noload`` loader strategy is deprecated.*")
     return mlflow
 
 

@@ -69,10 +69,10 @@ class FakeOpenAI:
         usage = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                  "total_tokens": self.prompt_tokens + self.completion_tokens}
         if path.endswith("/responses"):
-            return 200, {"id": "resp_fake", "object": "response", "created_at": int(time.time()), "status": "completed",
-                         "model": body.get("model"), "output": [{"type": "message", "id": "msg_fake", "role": "assistant",
-                                                                 "status": "completed", "content": [
-                             {"type": "output_text", "text": text, "annotations": []}]}],
+            message = {"type": "message", "id": "msg_fake", "role": "assistant", "status": "completed",
+                       "content": [{"type": "output_text", "text": text, "annotations": []}]}
+            return 200, {"id": "resp_fake", "object": "response", "created_at": int(time.time()),
+                         "status": "completed", "model": body.get("model"), "output": [message],
                          "usage": {"input_tokens": self.prompt_tokens, "output_tokens": self.completion_tokens,
                                    "total_tokens": usage["total_tokens"]}}, {}
         return 200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),

@@ -94,6 +94,21 @@ def test_flatten_fields_makes_listing_fields_columns():
     assert flat["price"].tolist() == [100, 250]
 
 
+# -- fitted once, shared (each fit is a few seconds of cross-validation) ---------------------------------
+@pytest.fixture(scope="module")
+def regression_model():
+    frame = regression_frame().assign(empty=np.nan, same="x")
+    return frame, fit_model(frame, "price", seed=3, **FAST)
+
+
+@pytest.fixture(scope="module")
+def classification_model():
+    frame = classification_frame()
+    seen = []
+    model = fit_model(frame, "label", progress=lambda f, m: seen.append((f, m)), **FAST)
+    return frame, model, seen
+
+
 # -- validation -----------------------------------------------------------------------------------------
 def test_missing_target_all_missing_target_and_one_class():
     frame = classification_frame()
@@ -109,9 +124,8 @@ def test_missing_target_all_missing_target_and_one_class():
         fit_model(frame, "label", task="regression", **FAST)
 
 
-def test_all_missing_and_constant_columns_are_dropped_with_a_note():
-    frame = regression_frame().assign(empty=np.nan, same="x")
-    model = fit_model(frame, "price", **FAST)
+def test_all_missing_and_constant_columns_are_dropped_with_a_note(regression_model):
+    _, model = regression_model
     assert "empty" not in model.feature_columns and "same" not in model.feature_columns
     assert "listing_id" not in model.feature_columns  # unique per row: an identifier
     assert any("'empty'" in note and "missing" in note for note in model.notes)
@@ -119,20 +133,21 @@ def test_all_missing_and_constant_columns_are_dropped_with_a_note():
 
 
 def test_text_column_of_empty_strings_is_handled():
-    frame = classification_frame().assign(comment="")
-    model = fit_model(frame, "label", text_columns=["comment"], **FAST)
+    frame = classification_frame(60).assign(comment="")
+    model = fit_model(frame, "label", text_columns=["comment"], time_budget_s=0.0)
     assert model.text_columns == [] and "comment" not in model.feature_columns
     assert any("comment" in note for note in model.notes)
     with pytest.raises(TrainingDataError, match="No usable feature"):
         fit_model(frame[["comment", "label"]], "label", text_columns=["comment"], **FAST)
 
 
-def test_task_inference():
-    assert fit_model(regression_frame(), "price", **FAST).task == "regression"
-    assert fit_model(classification_frame(), "label", **FAST).task == "classification"
-    numeric_classes = classification_frame().assign(label=lambda f: (f["label"] == "yes").astype(int))
-    model = fit_model(numeric_classes, "label", **FAST)
+def test_task_inference(regression_model, classification_model):
+    assert regression_model[1].task == "regression"
+    assert classification_model[1].task == "classification"
+    numeric_classes = classification_frame(60).assign(label=lambda f: (f["label"] == "yes").astype(int))
+    model = fit_model(numeric_classes, "label", time_budget_s=0.0)
     assert model.task == "classification" and model.classes == [0, 1]
+    assert set(predict(model, numeric_classes)) <= {0, 1}
 
 
 def test_text_columns_are_inferred_and_used():
@@ -144,44 +159,44 @@ def test_text_columns_are_inferred_and_used():
     model = fit_model(pd.DataFrame({"body": texts, "topic": labels}), "topic", **FAST)
     assert model.text_columns == ["body"]
     assert model.metrics["accuracy"] >= 0.9
+    assert predict_proba(model, pd.DataFrame({"body": texts[:3]})).shape == (3, 2)
 
 
 # -- determinism, prediction, evaluation ---------------------------------------------------------------
-def test_same_seed_same_model_and_predictions():
-    frame = regression_frame()
-    first = fit_model(frame, "price", seed=3, **FAST)
+def test_same_seed_same_model_and_predictions(regression_model):
+    frame, first = regression_model
     second = fit_model(frame, "price", seed=3, **FAST)
     assert first.chosen == second.chosen and first.holdout_rows == second.holdout_rows
     assert np.array_equal(predict(first, frame), predict(second, frame))
     assert first.metrics == second.metrics
+    assert [c["cv_score"] for c in first.candidates] == [c["cv_score"] for c in second.candidates]
 
 
-def test_fitted_model_shape_metrics_and_figures():
+def test_fitted_model_shape_metrics_and_figures(regression_model, classification_model):
     import plotly.io
 
-    model = fit_model(regression_frame(), "price", **FAST)
+    model = regression_model[1]
     assert {"rmse", "mae", "r2", "rmse_log"} <= set(model.metrics)
     assert model.metrics["r2"] > 0.8
     assert len(model.holdout_rows) == 24
     assert {c["name"] for c in model.candidates} >= {"ridge", "hist_gradient_boosting"}
     assert all({"name", "cv_score", "cv_metric", "fit_seconds"} <= set(c) for c in model.candidates)
     assert model.chosen in {c["name"] for c in model.candidates}
-    assert {"predicted_vs_actual", "residuals"} <= set(model.figures)
+    assert {"predicted_vs_actual", "residuals", "importance"} <= set(model.figures)
     for figure in model.figures.values():
         plotly.io.from_json(figure)
     assert model.importance[0]["feature"] in {"area", "city"}
     assert {"feature", "importance", "std"} == set(model.importance[0])
 
-    classes = fit_model(classification_frame(), "label", **FAST)
+    classes = classification_model[1]
     assert {"accuracy", "macro_f1", "confusion_matrix", "brier", "calibration"} <= set(classes.metrics)
     assert {"confusion_matrix", "calibration"} <= set(classes.figures)
     proba = predict_proba(classes, classification_frame(10, seed=5))
     assert proba.shape == (10, 2) and np.allclose(proba.sum(axis=1), 1)
 
 
-def test_predict_keeps_input_order_and_tolerates_missing_and_extra_columns():
-    frame = regression_frame()
-    model = fit_model(frame, "price", **FAST)
+def test_predict_keeps_input_order_and_tolerates_missing_and_extra_columns(regression_model):
+    model = regression_model[1]
     new = regression_frame(20, seed=9).drop(columns=["price"])
     expected = predict(model, new)
     shuffled = new.iloc[::-1].set_index(pd.Index(range(100, 120)))
@@ -200,23 +215,23 @@ def test_profile_roles():
 
 
 def test_time_budget_skips_remaining_candidates():
-    model = fit_model(regression_frame(200), "price", time_budget_s=0.0)
+    model = fit_model(regression_frame(60), "price", time_budget_s=0.0)
     assert [c["name"] for c in model.candidates] == ["ridge"]
     assert any("time budget" in note for note in model.notes)
 
 
-def test_progress_is_reported():
-    seen = []
-    fit_model(classification_frame(), "label", progress=lambda f, m: seen.append((f, m)), **FAST)
+def test_progress_is_reported(classification_model):
+    seen = classification_model[2]
     fractions = [f for f, _ in seen]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
 
 
 # -- validated items through the real stores ---------------------------------------------------------
 def test_dataset_loads_kept_items_and_refuses_other_suppliers(workbench):
+    from principals import as_supplier, new_user
+    from refine_fixtures import dataset_with_run
+
     from core.auth import PermissionDenied
-    from tests.principals import as_supplier, new_user
-    from tests.refine_fixtures import dataset_with_run
 
     dataset, run_id = dataset_with_run(n=12)
     data = load_training_data(f"dataset:{dataset['name']}", principal=as_supplier())

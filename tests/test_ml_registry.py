@@ -119,8 +119,11 @@ def test_train_job_registers_a_version(workbench):
 
 def test_predictions_land_in_the_raw_store_and_in_sql(workbench, raw_store):
     from refine_fixtures import dataset_with_run
+    from sqlmodel import select
 
     from core.store.jobs import run_foreground
+    from core.store.models import Item
+    from core.store.sql import session_scope
     from ml import predict, registry
 
     supplier, name = as_supplier(), _name()
@@ -136,7 +139,9 @@ def test_predictions_land_in_the_raw_store_and_in_sql(workbench, raw_store):
     assert {d["prediction"] for d in documents} == {"energy"}
     assert all(d["model_version"] == 1 and 0.5 < d["probability"] <= 1 for d in documents)
     raw_ids = {d["raw_id"] for d in documents}
-    assert all(raw_store.collection("uploads").find_one({"_id": raw_id}) for raw_id in raw_ids)
+    with session_scope() as session:
+        item_raw_ids = set(session.exec(select(Item.raw_id).where(Item.dataset_id == dataset["id"])).all())
+    assert raw_ids == item_raw_ids  # keyed by the scored documents' raw ids
 
     rows = predict.read_predictions(supplier, app="uploads", raw_ids=sorted(raw_ids), model_name=name)
     assert len(rows) == 6 and set(rows["prediction"]) == {"energy"} and set(rows["raw_id"]) == raw_ids

@@ -59,7 +59,8 @@ _SPEAKER_PATTERNS = [
     re.compile(r"(?:according to|laut|selon|según)\s+(?:the\s+)?" + _NAME),
 ]
 _QUOTE = re.compile(r"[\"“”„«»]")
-_NOT_SPEAKERS = frozenset("He She It They We I But And The This That However Yesterday Today Officials".split())
+_NOT_SPEAKER_WORDS = "He She It They We I But And The This That However Yesterday Today Officials"
+_NOT_SPEAKERS = frozenset(_NOT_SPEAKER_WORDS.split())
 STRONG_POLARITY = 0.5
 ONE_SIDED_SHARE = 0.75
 EVIDENCE_LIMIT = 5
@@ -84,7 +85,8 @@ def bias_indicators(text: str, language: str | None = "en", sentences: list[str]
 
     hedged = []
     for sentence, tokens in zip(sentences, tokens_per_sentence, strict=True):
-        found = sorted(hedge_list.intersection(tokens)) + [m.group(0).lower() for m in _PHRASE_HEDGES.finditer(sentence)]
+        found = sorted(hedge_list.intersection(tokens))
+        found += [m.group(0).lower() for m in _PHRASE_HEDGES.finditer(sentence)]
         if found:
             hedged.append({"sentence": sentence, "words": found})
 

@@ -44,7 +44,8 @@ _SMALL_LEXICONS = {
            "slecht slechte slechter verlies verliezen crisis conflict angst kritiek mislukking zwak negatief "
            "gevaar gevaarlijk dood doden slachtoffers schandaal daling zorgen"),
 }
-SMALL_LEXICONS = {lang: (frozenset(pos.split()), frozenset(neg.split())) for lang, (pos, neg) in _SMALL_LEXICONS.items()}
+SMALL_LEXICONS = {lang: (frozenset(pos.split()), frozenset(neg.split()))
+                  for lang, (pos, neg) in _SMALL_LEXICONS.items()}
 
 
 @functools.lru_cache(maxsize=1)
