@@ -33,6 +33,9 @@ else:
             st.Page("pages/packages.py", title="Packages", icon=":material/inventory_2:"),
             st.Page("pages/marketplace.py", title="Marketplace", icon=":material/storefront:"),
         ],
+        "Apps": [
+            st.Page("pages/options.py", title="Options", icon=":material/candlestick_chart:"),
+        ],
     })
 # Drawn before the page: a page may st.stop() early, and the sidebar must still show who is signed in.
 sidebar(user)
