@@ -34,6 +34,7 @@ else:
             st.Page("pages/marketplace.py", title="Marketplace", icon=":material/storefront:"),
         ],
         "Apps": [
+            st.Page("pages/news.py", title="News", icon=":material/newspaper:"),
             st.Page("pages/options.py", title="Options", icon=":material/candlestick_chart:"),
         ],
     })

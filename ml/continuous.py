@@ -106,12 +106,13 @@ def current_marker(principal: Principal | None, source: str) -> str | None:
                                   .order_by(RefinementRun.id.desc())).first()
         return f"run:{run_id}" if run_id else None
     if source.startswith("package:"):
-        name = source[len("package:"):].partition("@")[0].strip()
+        name, _, version = source[len("package:"):].partition("@")
         with session_scope() as session:
-            row = session.exec(select(DataPackage.id, Dataset.created_by)
-                               .join(Dataset, Dataset.id == DataPackage.dataset_id)
-                               .where(DataPackage.name == name, DataPackage.status == "published")
-                               .order_by(DataPackage.id.desc())).first()
+            query = (select(DataPackage.id, Dataset.created_by).join(Dataset, Dataset.id == DataPackage.dataset_id)
+                     .where(DataPackage.name == name.strip(), DataPackage.status == "published"))
+            if version.strip():  # a pinned version never changes, so it never retrains
+                query = query.where(DataPackage.version == version.strip())
+            row = session.exec(query.order_by(DataPackage.id.desc())).first()
         if row is None or not tenancy.owns(principal, row[1]):
             return None
         return f"package:{row[0]}"
@@ -126,11 +127,15 @@ def current_marker(principal: Principal | None, source: str) -> str | None:
 
 
 # -- one pass -----------------------------------------------------------------------------------
-def check_watched(principal: Principal | None, dataset: str | None = None, progress=None) -> list[dict]:
-    """Retrain every watched model (of `dataset`, or all) whose data has a new version; returns the decisions."""
+def check_watched(principal: Principal | None, dataset: str | None = None, package: str | None = None,
+                  progress=None) -> list[dict]:
+    """Retrain every watched model (of `dataset` or `package`, or all) whose data has a new version; returns
+    the decisions made (models without new data are left out)."""
     tenancy.require_supplier(principal, "retrain models")
     report = progress or (lambda fraction, message=None: None)
-    watches = [w for w in list_watches(principal) if dataset is None or w["dataset_name"] == dataset]
+    watches = [w for w in list_watches(principal)
+               if (dataset is None or w["dataset_name"] == dataset)
+               and (package is None or w["source"] == f"package:{package}")]
     decisions = []
     for index, row in enumerate(watches):
         report(index / max(len(watches), 1), f"Checking {row['model_name']}")

@@ -94,7 +94,8 @@ def predict_job(ctx: JobContext, params: dict) -> dict:
 def retrain_job(ctx: JobContext, params: dict) -> dict:
     from ml.continuous import check_watched
 
-    decisions = check_watched(ctx.principal, dataset=params.get("dataset"), progress=ctx.progress)
+    decisions = check_watched(ctx.principal, dataset=params.get("dataset"), package=params.get("package"),
+                              progress=ctx.progress)
     for decision in decisions:
         ctx.log(f"{decision['model']}: {decision['decision']} - {decision['reason']}")
     return {"decisions": decisions}

@@ -104,7 +104,9 @@ def predict_file(principal: Principal | None, name: str, data: str, out: str | P
 
 
 def _plain_values(values) -> list:
-    return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(values, dtype=object)]
+    """Python scalars (JSON columns and BSON take no numpy types); a non-finite number becomes None."""
+    plain = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(values, dtype=object)]
+    return [None if isinstance(v, float) and not np.isfinite(v) else v for v in plain]
 
 
 # -- write-back for an application's items ------------------------------------------------------

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlmodel import select
+
 from core.packaging.build import PackageRequest, build_package
-from core.store.jobs import job_function
+from core.store.jobs import job_function, submit
+from core.store.models import ModelWatch
+from core.store.sql import session_scope
 
 
 @job_function("package")
@@ -19,4 +23,11 @@ def package_job(ctx, params: dict) -> dict:
     )
     result = build_package(ctx.principal, request, progress=ctx.progress, job_id=ctx.job_id)
     ctx.log(f"Published {result['name']} {result['version']}: {result['rows']:,} rows at {result['path']}")
+    if _watched(result["name"]):  # continuous training (ml/continuous.py): retrain the models watching it
+        ctx.log(f"Retrain job {submit('retrain', {'package': result['name']}, ctx.principal)} submitted")
     return {k: v for k, v in result.items() if k != "files"}
+
+
+def _watched(package: str) -> bool:
+    with session_scope() as session:
+        return session.exec(select(ModelWatch.id).where(ModelWatch.source == f"package:{package}")).first() is not None

@@ -8,10 +8,9 @@ Create Date: 2026-12-03 10:00:00
   filtering and reports; the full evidence stays in MongoDB beside the raw article.
 - `newsdigest`: generated daily/weekly digests with their inputs, generator and review status.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'
