@@ -37,6 +37,9 @@ else:
             st.Page("pages/news.py", title="News", icon=":material/newspaper:"),
             st.Page("pages/options.py", title="Options", icon=":material/candlestick_chart:"),
         ],
+        "ML": [
+            st.Page("pages/ml_lab.py", title="ML Lab", icon=":material/model_training:"),
+        ],
     })
 # Drawn before the page: a page may st.stop() early, and the sidebar must still show who is signed in.
 sidebar(user)

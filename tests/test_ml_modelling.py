@@ -216,7 +216,7 @@ def test_profile_roles():
 
 def test_time_budget_skips_remaining_candidates():
     model = fit_model(regression_frame(60), "price", time_budget_s=0.0)
-    assert [c["name"] for c in model.candidates] == ["ridge"]
+    assert {c["name"] for c in model.candidates} == {"ridge", "ridge_trimmed"}
     assert any("time budget" in note for note in model.notes)
 
 
@@ -245,3 +245,51 @@ def test_dataset_loads_kept_items_and_refuses_other_suppliers(workbench):
         load_training_data(f"dataset:{dataset['name']}", principal=new_user("supplier"))
     with pytest.raises(PermissionDenied):
         load_training_data("dataset:no-such-dataset", principal=as_supplier())
+
+
+def test_package_version_loads_its_data_file(workbench):
+    import uuid
+
+    from principals import as_supplier, new_user
+    from refine_fixtures import dataset_with_run
+
+    from core.auth import PermissionDenied
+    from core.packaging.build import PackageRequest, build_package
+
+    dataset, run_id = dataset_with_run(n=12)
+    built = build_package(as_supplier(), PackageRequest(dataset=dataset["name"], title=f"ML {uuid.uuid4().hex[:8]}",
+                                                        license="CC-BY-4.0"))
+    data = load_training_data(f"package:{built['name']}@{built['version']}", principal=as_supplier())
+    assert len(data.frame) == 9 and "text" in data.frame.columns
+    assert data.lineage["kind"] == "package" and data.lineage["package"] == built["name"]
+    assert data.lineage["version"] == built["version"] and data.lineage["run_id"] == run_id
+    assert load_training_data(f"package:{built['name']}", principal=as_supplier()).lineage["version"] == "1.0.0"
+    with pytest.raises(PermissionDenied):
+        load_training_data(f"package:{built['name']}@{built['version']}", principal=new_user("supplier"))
+    with pytest.raises(PermissionDenied):
+        load_training_data(f"package:{built['name']}@9.9.9", principal=as_supplier())
+
+
+def test_a_class_too_small_to_calibrate_still_gives_probabilities():
+    rng = np.random.default_rng(2)
+    vocab = {"a": "alpha apple anchor arrow", "b": "bravo banana bottle bridge", "c": "charlie cherry candle cloud"}
+    labels = ["a"] * 30 + ["b"] * 30 + ["c"] * 2
+    texts = [" ".join(rng.choice(vocab[label].split(), 10)) + f" row {i}" for i, label in enumerate(labels)]
+    model = fit_model(pd.DataFrame({"body": texts, "label": labels}), "label", **FAST)
+    proba = predict_proba(model, pd.DataFrame({"body": texts}))
+    assert proba.shape == (62, 3) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_custom_estimators_declare_their_kind_for_voting_ensembles():
+    from sklearn.base import is_classifier, is_regressor
+
+    from ml.modelling import CalibratedMarginClassifier, MarginBlendClassifier, TrimmedRidgeCV
+
+    assert is_regressor(TrimmedRidgeCV())
+    assert is_classifier(CalibratedMarginClassifier()) and is_classifier(MarginBlendClassifier())
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ [1.0, 2.0, 0.0] + rng.normal(0, 0.1, 200)
+    y[:3] += 50  # gross outliers are trimmed before the refit
+    model = TrimmedRidgeCV().fit(X, y)
+    assert model.trimmed_ == 3 and abs(model.model_.coef_[1] - 2.0) < 0.05

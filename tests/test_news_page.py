@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from test_news_analysis import _demo_articles
 
 from core.apps.news.service import analyze_dataset
+from core.store import jobs
 
 PAGE = str(PROJECT_ROOT / "pages" / "news.py")
 
@@ -44,9 +45,12 @@ def test_news_page_shows_articles_highlighted_summary_and_digest(workbench):
     for option in table.options:
         table.set_value(int(option) if str(option).isdigit() else option)
     at.run()
-    generate = [b for b in at.button if b.label == "Generate digest"][0]
-    generate.click()
+    at.button(key="news_generate").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Digest" in s.value for s in at.success)
+    job = jobs.wait_for(at.session_state["news_generate_job"], timeout_s=60)
+    assert job["status"] == "succeeded", job["error"]
+    at.run()
+    assert any("finished" in s.value for s in at.success)
+    assert any(m.value.startswith("# Daily digest") for m in at.markdown), "the new digest is shown"
     assert all("](http://evil.example)" not in m.value for m in at.markdown)

@@ -21,6 +21,7 @@ from core.refine.pipeline import compute_signals
 from core.refine.recipe import Recipe, default_recipe, default_recipe_names, parse_recipe
 from core.refine.rules import apply_recipe, rule_funnel, texts_for_export
 from core.refine.runs import RefineError, fail_run, finish_run, load_items, start_run
+from core.refine.signals.learned import registry_with_learned_quality, scorer_for
 from core.store import lake
 
 Progress = Callable[[float, str], None]
@@ -60,8 +61,12 @@ def dataset_signals(principal: Principal | None, dataset_name: str, recipe: Reci
     cache = SignalCache(lake.zone_path("processed", dataset_name, "signal-cache"))
     executor = ProcessPoolExecutor(workers) if len(items) >= PROCESS_POOL_FROM and workers > 1 \
         else InProcessExecutor()
+    # A dataset with its own quality model (ML Lab) also gets the learned_quality column.
+    scorer = scorer_for(principal, dataset_name)
+    registry = registry_with_learned_quality(scorer) if scorer is not None else None
     with executor:
-        signals = compute_signals(items, _params_for(dataset, recipe), executor, progress=progress, cache=cache)
+        signals = compute_signals(items, _params_for(dataset, recipe), executor, progress=progress, cache=cache,
+                                  registry=registry)
     lake.write_parquet(signals, signals_path(dataset_name))
     return items, signals
 

@@ -36,7 +36,7 @@ _ROLES: dict[str, tuple[str, ...]] = {}
 DATA_ROLES = ("supplier", "admin")
 # Modules whose import registers job functions; imported lazily so core.store stays light.
 JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs", "ml.jobs",
-               "core.apps.news.jobs")
+               "core.apps.news.jobs", "core.apps.options.jobs")
 MAX_LOG_CHARS = 200_000
 PROGRESS_WRITE_INTERVAL_S = 0.5
 

@@ -351,6 +351,20 @@ class PaperMark(SQLModel, table=True):
     marked_at: datetime = Field(default_factory=utcnow)
 
 
+class OptionSchedule(SQLModel, table=True):
+    """A user's saved snapshot schedule: which underlyings, how often; the scheduler submits due jobs."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True, unique=True)  # one schedule per user
+    symbols: list = _json(list)
+    interval_minutes: int = 60
+    enabled: bool = True
+    next_run_at: datetime | None = Field(default=None, index=True)  # when the scheduler submits the next job
+    last_run_at: datetime | None = None  # when it last submitted one
+    last_job_id: int | None = Field(default=None, foreign_key="job.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class NewsAnalysis(SQLModel, table=True):
     """One analysed article of a dataset (issue 13): the queryable part; the full evidence sits in MongoDB
     beside the raw article (`<app>.nlp`, keyed by raw document id). Re-analysis replaces the row."""
@@ -387,7 +401,7 @@ class NewsDigest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
-    period: str = Field(max_length=20)  # daily | weekly
+    period: str = Field(max_length=20)  # the workflow: daily | weekly | topic (brief) | run (report)
     period_start: datetime
     period_end: datetime
     title: str = Field(max_length=300)
@@ -397,4 +411,21 @@ class NewsDigest(SQLModel, table=True):
     pii_findings: int = 0
     status: str = Field(default="draft", index=True, max_length=20)  # draft | approved | rejected
     created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NewsSchedule(SQLModel, table=True):
+    """A saved news workflow (digest, topic brief) that the scheduler runs as a `news_generate` job every
+    `every_hours`, as its owner; claimed by a compare-and-set on `next_run_at` (as OptionSchedule)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    workflow: str = Field(max_length=20)  # daily | weekly | topic | run
+    params: dict = _json()  # topic, run_id, use_openai, analyse_first
+    every_hours: int = 24
+    enabled: bool = True
+    next_run_at: datetime = Field(index=True)
+    last_run_at: datetime | None = None
+    last_job_id: int | None = Field(default=None, foreign_key="job.id")
+    created_by: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)

@@ -63,7 +63,9 @@ def local_digest(articles: list[dict], title: str, findings: list | None = None)
                                                                 if tones[t]), ""]
     for topic, members in sorted(by_topic.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         lines += [f"## {escape_markdown(topic)} ({len(members)})", ""]
-        for article in sorted(members, key=lambda a: -(a.get("sentiment") or 0) if a["tone"] == "positive"
+        # the same story from two feeds of one site (RSS and sitemap) is listed once
+        unique = list({(a.get("title"), (a["summary"] or "").split("\n")[0]): a for a in members}.values())
+        for article in sorted(unique, key=lambda a: -(a.get("sentiment") or 0) if a["tone"] == "positive"
                               else (a.get("sentiment") or 0))[:MAX_PER_TOPIC]:
             lead = (article["summary"] or "").split("\n")[0]
             name = _safe_piece(article.get("title") or "(untitled)", findings)
@@ -76,22 +78,38 @@ def local_digest(articles: list[dict], title: str, findings: list | None = None)
 
 
 def generate_digest(principal: Principal | None, dataset: str, period: str = "daily", end: date | None = None,
-                    use_openai: bool = True) -> dict:
-    """Write, PII-check and store a digest of `dataset`'s analysed articles for the period ending `end`."""
+                    use_openai: bool = True, run_id: int | None = None) -> dict:
+    """Write, PII-check and store a digest of `dataset`'s analysed articles for the period ending `end`
+    (only the items a refinement run kept when `run_id` is given)."""
     owned = dataset_for(principal, dataset, "write digests of this dataset")
     end = end or datetime.now(UTC).date()
     first, last = period_bounds(period, end)
-    articles = analysed_articles(principal, dataset, date_from=first.date(), date_to=last.date())
+    articles = analysed_articles(principal, dataset, date_from=first.date(), date_to=last.date(), run_id=run_id)
     title = f"{period.capitalize()} digest: {dataset}, {first:%Y-%m-%d}" + ("" if period == "daily" else
                                                                            f" to {last:%Y-%m-%d}")
     findings: list = []
-    markdown, generator, inputs = local_digest(articles, title, findings), GENERATOR_LOCAL, {}
+    markdown = local_digest(articles, title, findings)
+    inputs = {"analysis_ids": [a["id"] for a in articles], "period": period, "end": end.isoformat(),
+              **({"run_id": run_id} if run_id else {})}
+    return store_output(principal, owned, period, first, last, title, markdown, findings, inputs,
+                        use_openai=use_openai and bool(articles), generator=GENERATOR_LOCAL)
+
+
+REWRITE_INSTRUCTION = ("You edit news digests and briefs. Rewrite the Markdown draft below into concise prose in "
+                       "the same Markdown structure. Use only facts in the draft.")
+
+
+def store_output(principal: Principal, owned: dict, workflow: str, first: datetime, last: datetime, title: str,
+                 markdown: str, findings: list, inputs: dict, *, use_openai: bool, generator: str) -> dict:
+    """The last step of every content workflow: optional OpenAI rewrite of the local draft, the PII check
+    over the final text, and the stored row (inputs, generator, status draft). `owned` is a dataset the
+    caller has already checked with `dataset_for`."""
+    inputs = dict(inputs)
     config = OpenAIConfig.from_env() if use_openai else None
-    if config and articles:
+    if config:
         meter = CostMeter(config.cost_cap_usd)
         try:
-            written = chat(config, meter, "You edit news digests. Rewrite the Markdown draft below into a concise "
-                           "digest in the same Markdown structure. Use only facts in the draft.", markdown)
+            written = chat(config, meter, REWRITE_INSTRUCTION, markdown)
             markdown = markdown_without_remote_images(written)
             generator = f"openai:{config.model}"
         except OpenAIUnavailable as exc:
@@ -100,12 +118,11 @@ def generate_digest(principal: Principal | None, dataset: str, period: str = "da
     late = find_pii(markdown)  # what a model wrote, or anything the pieces' check missed
     if late:
         markdown = redact_pii(markdown, late)
-    findings.extend(late)
-    inputs.update({"analysis_ids": [a["id"] for a in articles], "period": period, "end": end.isoformat()})
+    findings = [*findings, *late]
     with session_scope() as session:
-        row = NewsDigest(dataset_id=owned["id"], period=period, period_start=first, period_end=last, title=title[:300],
-                         markdown=markdown, generator=generator, inputs=inputs, pii_findings=len(findings),
-                         created_by=principal.id)
+        row = NewsDigest(dataset_id=owned["id"], period=workflow, period_start=first, period_end=last,
+                         title=title[:300], markdown=markdown, generator=generator, inputs=inputs,
+                         pii_findings=len(findings), created_by=principal.id)
         session.add(row)
         session.flush()
         return row.model_dump()
@@ -121,11 +138,14 @@ def digest_for(principal: Principal | None, digest_id: int) -> dict:
         return row.model_dump()
 
 
-def list_digests(principal: Principal | None, dataset: str) -> list[dict]:
+def list_digests(principal: Principal | None, dataset: str, workflow: str | None = None) -> list[dict]:
+    """Generated outputs (digests, topic briefs, run reports) of `dataset`, newest first."""
     owned = dataset_for(principal, dataset, "read digests")
     with session_scope() as session:
-        rows = session.exec(select(NewsDigest).where(NewsDigest.dataset_id == owned["id"])
-                            .order_by(NewsDigest.id.desc()))
+        query = select(NewsDigest).where(NewsDigest.dataset_id == owned["id"]).order_by(NewsDigest.id.desc())
+        if workflow:
+            query = query.where(NewsDigest.period == workflow)
+        rows = session.exec(query)
         return [row.model_dump() for row in rows]
 
 

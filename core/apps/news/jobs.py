@@ -1,4 +1,4 @@
-"""The news app's job: `news_analyze` over one dataset's items, with progress and cancellation."""
+"""The news app's jobs: `news_analyze` (one dataset's items) and `news_generate` (a content workflow)."""
 
 from __future__ import annotations
 
@@ -17,4 +17,17 @@ def news_analyze(ctx: JobContext, params: dict) -> dict:
         ctx.log(f"OpenAI: {result['openai']}; local fallbacks: {result['summary_fallbacks']}")
     if result.get("topic_fallback"):
         ctx.log(result["topic_fallback"])
+    return result
+
+
+@job_function("news_generate")
+def news_generate(ctx: JobContext, params: dict) -> dict:
+    """params: {"workflow": daily|weekly|topic|run, "dataset", "end"?, "topic"?, "run_id"?, "use_openai"?,
+    "analyse_first"?, "schedule_id"?}: one content workflow, its output stored as a draft for review."""
+    from core.apps.news.workflows import generate_output  # noqa: PLC0415 - keeps job discovery light
+
+    ctx.log(f"Workflow {params.get('workflow')!r} on {params.get('dataset') or 'run ' + str(params.get('run_id'))}"
+            + (f" (schedule {params['schedule_id']})" if params.get("schedule_id") else ""))
+    result = generate_output(ctx.principal, params, progress=ctx.progress, check_cancelled=ctx.check_cancelled)
+    ctx.log(f"Stored output {result['output_id']} ({result['generator']}, {result['pii_findings']} PII finding(s))")
     return result

@@ -25,10 +25,10 @@ from core.apps.news.openai_summaries import CostMeter, OpenAIConfig, summary_for
 from core.apps.news.sentences import split_sentences
 from core.apps.news.topics import classify_topics
 from core.auth import Principal
-from core.store.models import Dataset, Item, NewsAnalysis
+from core.store.models import Dataset, Item, NewsAnalysis, RefinementRecord
 from core.store.raw import get_raw_store
 from core.store.sql import session_scope
-from core.tenancy import NotFoundOrDenied, dataset_for, require_supplier, sees_everything, visible_dataset_ids
+from core.tenancy import NotFoundOrDenied, dataset_for, require_supplier, run_for, sees_everything, visible_dataset_ids
 
 NLP_COLLECTION = "nlp"
 ANALYZER_VERSION = "news-analyze-v1"
@@ -154,12 +154,24 @@ def news_datasets(principal: Principal | None) -> list[dict]:
 def analysed_articles(principal: Principal | None, dataset: str | None = None, *, sources: list[str] | None = None,
                       languages: list[str] | None = None, topics: list[str] | None = None,
                       tones: list[str] | None = None, date_from: date | None = None, date_to: date | None = None,
-                      limit: int = 1000) -> list[dict]:
-    """Analysed articles the principal may see, filtered; newest first."""
+                      run_id: int | None = None, limit: int = 1000) -> list[dict]:
+    """Analysed articles the principal may see, filtered; newest first.
+
+    `run_id` narrows to the items that refinement run kept (the run must be the principal's, and of
+    `dataset` when both are given)."""
     require_supplier(principal, "see analysed news")
     query = select(NewsAnalysis)
-    if dataset:
-        query = query.where(NewsAnalysis.dataset_id == dataset_for(principal, dataset)["id"])
+    dataset_id = dataset_for(principal, dataset)["id"] if dataset else None
+    if run_id is not None:
+        run = run_for(principal, int(run_id), "see the articles of this run")
+        if dataset_id is not None and run["dataset_id"] != dataset_id:
+            raise NotFoundOrDenied(f"Run {run_id} is not a run of dataset {dataset!r}.")
+        dataset_id = run["dataset_id"]
+        kept = select(RefinementRecord.item_id).where(RefinementRecord.run_id == run["id"],
+                                                      RefinementRecord.kept == True)  # noqa: E712 - SQL
+        query = query.where(NewsAnalysis.item_id.in_(kept))
+    if dataset_id is not None:
+        query = query.where(NewsAnalysis.dataset_id == dataset_id)
     elif not sees_everything(principal):
         query = query.where(NewsAnalysis.dataset_id.in_(visible_dataset_ids(principal) or [-1]))
     for column, wanted in ((NewsAnalysis.source_id, sources), (NewsAnalysis.language, languages),
@@ -173,6 +185,15 @@ def analysed_articles(principal: Principal | None, dataset: str | None = None, *
     query = query.order_by(NewsAnalysis.published_at.desc(), NewsAnalysis.id.desc()).limit(limit)
     with session_scope() as session:
         return [row.model_dump() for row in session.exec(query)]
+
+
+def dataset_runs(principal: Principal | None, dataset: str) -> list[dict]:
+    """Succeeded refinement runs of `dataset`, newest first: {run_id, kept, input, created_at, recipe_hash}."""
+    owned = dataset_for(principal, dataset, "see the runs of this dataset")
+    from core.refine.runs import list_runs  # noqa: PLC0415 - the refine package is heavy; only needed here
+
+    runs = list_runs(principal, dataset_id=owned["id"])
+    return [row for row in runs.to_dict(orient="records") if row["status"] == "succeeded"]
 
 
 def article_detail(principal: Principal | None, analysis_id: int) -> dict:

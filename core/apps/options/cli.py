@@ -44,6 +44,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     snapshot.add_argument("symbols", nargs="*", metavar="SYMBOL")
     snapshot.set_defaults(handler=_cmd_snapshot)
 
+    watch = commands.add_parser("watch", help="Run the snapshot scheduler: submit every saved schedule's due jobs.",
+                                description="Loop until interrupted: every --poll seconds, submit an "
+                                            "options_snapshot job for each saved schedule that is due (the app "
+                                            "does the same in a background thread while it runs; a run is "
+                                            "never submitted twice).")
+    watch.add_argument("--poll", type=float, default=10.0, help="seconds between checks (default 10)")
+    watch.add_argument("--once", action="store_true", help="check once, wait for the jobs submitted, exit")
+    watch.set_defaults(handler=_cmd_watch)
+
 
 def _cmd_greeks(args: argparse.Namespace) -> int:
     from core.apps.options.greeks_table import OptionsInputError, greeks_csv
@@ -79,3 +88,27 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     report = snapshot_from_configured_broker(cli_principal(), args.symbols or None)
     print(json.dumps(report, indent=2, default=str))
     return 0
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from core.apps.options.schedule import run_due
+    from core.bootstrap import init_workbench
+    from core.store.jobs import wait_for
+
+    init_workbench()
+    if args.once:
+        submitted = run_due()
+        results = [wait_for(job_id, timeout_s=600) for job_id in submitted]
+        print(json.dumps([{k: r[k] for k in ("id", "status", "message", "error", "result")} for r in results],
+                         indent=2, default=str))
+        return 0 if all(r["status"] == "succeeded" for r in results) else 1
+    print(f"Options snapshot scheduler: checking every {args.poll:g} s (Ctrl+C to stop)", file=sys.stderr)
+    try:
+        while True:
+            for job_id in run_due():
+                print(f"submitted options_snapshot job {job_id}", file=sys.stderr)
+            time.sleep(args.poll)
+    except KeyboardInterrupt:
+        return 0

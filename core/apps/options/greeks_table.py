@@ -129,18 +129,43 @@ def greeks_table(quotes: pa.Table, *, threads: int | None = None,
     return pa.table(columns)
 
 
-def write_greeks(table: pa.Table, path: Path) -> None:
-    """CSV with plain (unquoted where possible) fields, empty cells for missing values, written via a temp file."""
+def write_greeks(table: pa.Table, path: Path, *, threads: int | None = None) -> None:
+    """CSV with plain (unquoted where possible) fields, empty cells for missing values, written via a temp file.
+
+    pyarrow's CSV writer is single-threaded, so a large table is formatted in slices on parallel threads (the
+    writer releases the GIL) and the slices are written out in order; only the first carries the header."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     table = table.set_column(table.schema.get_field_index("reason"), "reason",
                              table["reason"].cast(pa.string()))
+    threads = threads or min(os.cpu_count() or 1, 4)
+    slices = 1 if table.num_rows < PARALLEL_MIN_ROWS else threads * 2
+    edges = np.linspace(0, table.num_rows, slices + 1).astype(int)
+    parts = [table.slice(a, b - a) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    try:
+        if slices == 1:
+            chunks = [_csv_bytes(parts[0], header=True)]
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                chunks = list(pool.map(_csv_bytes, parts, [i == 0 for i in range(slices)]))
+        with open(tmp, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def _csv_bytes(part: pa.Table, header: bool) -> memoryview:
+    sink = pa.BufferOutputStream()
     try:
         # Unquoted is what a spreadsheet user expects; an id holding a comma or quote needs the quoting.
-        pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(quoting_style="none"))
+        pacsv.write_csv(part, sink, write_options=pacsv.WriteOptions(quoting_style="none", include_header=header))
     except pa.ArrowInvalid:
-        pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(quoting_style="needed"))
-    os.replace(tmp, path)
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(part, sink, write_options=pacsv.WriteOptions(quoting_style="needed", include_header=header))
+    return memoryview(sink.getvalue())
 
 
 def greeks_csv(input_path: Path, output_path: Path, *, threads: int | None = None,
@@ -148,7 +173,7 @@ def greeks_csv(input_path: Path, output_path: Path, *, threads: int | None = Non
     """Read quotes, solve, write; returns counts (rows, solved, by reason)."""
     quotes = read_quotes(Path(input_path))
     table = greeks_table(quotes, threads=threads, max_vol_uncertainty=max_vol_uncertainty)
-    write_greeks(table, Path(output_path))
+    write_greeks(table, Path(output_path), threads=threads)
     reasons = table["reason"].cast(pa.string())
     counts = pc.value_counts(reasons).to_pylist()
     by_reason = {item["values"]: item["counts"] for item in counts if item["values"]}

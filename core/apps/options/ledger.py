@@ -21,6 +21,7 @@ from core.store.sql import session_scope
 from core.tenancy import NotFoundOrDenied, owns, require_supplier, sees_everything
 
 OPEN, PROPOSED, REJECTED, CLOSED = "open", "proposed", "rejected", "closed"
+GREEKS = ("delta", "gamma", "vega", "theta", "rho")
 
 
 def _owned_trade(session, principal: Principal, trade_id: int) -> PaperTrade:
@@ -51,14 +52,25 @@ def save_trade(principal: Principal | None, symbol: str, strategy: str, legs: li
     require_supplier(principal, "record paper trades")
     at_entry = risk.risk_at_entry(legs, snap["underlying_price"], rate=snap["rate"],
                                   dividend_yield=snap["dividend_yield"])
+    entry = strategies.entry_value(legs)
+    # An open position is marked at once at its entry snapshot's mids: the ledger shows the spread paid.
+    value = _mark_at(legs, snap["id"]) if status == OPEN else None
     with session_scope() as session:
         trade = PaperTrade(owner_id=principal.id, symbol=symbol, strategy=strategy, status=status, legs=legs,
-                           reasons=reasons, risk=at_entry, snapshot_id=snap["id"],
-                           entry_value=strategies.entry_value(legs),
+                           reasons=reasons, risk=at_entry, snapshot_id=snap["id"], entry_value=entry,
+                           last_value=value, unrealized_pnl=None if value is None else value - entry,
+                           marked_at=datetime.now(UTC) if value is not None else None,
                            decided_at=datetime.now(UTC) if status != PROPOSED else None)
         session.add(trade)
         session.flush()
         return trade.model_dump()
+
+
+def _mark_at(legs: list[dict], snapshot_id: int) -> float:
+    with session_scope() as session:
+        snap = session.get(OptionSnapshot, snapshot_id)
+        spot, as_of = snap.underlying_price, date.fromisoformat(snap.as_of)
+    return leg_marks(legs, snapshot_chain(snapshot_id), spot, as_of)
 
 
 def decide(principal: Principal | None, trade_id: int, accept: bool) -> dict:
@@ -70,6 +82,9 @@ def decide(principal: Principal | None, trade_id: int, accept: bool) -> dict:
             raise ValueError(f"Paper trade {trade_id} is {trade.status}; only a proposal can be accepted or rejected.")
         trade.status = OPEN if accept else REJECTED
         trade.decided_at = datetime.now(UTC)
+        if accept and trade.snapshot_id is not None and trade.last_value is None:
+            trade.last_value = _mark_at(trade.legs, trade.snapshot_id)
+            trade.unrealized_pnl, trade.marked_at = trade.last_value - trade.entry_value, trade.decided_at
         session.add(trade)
         session.flush()
         return trade.model_dump()
@@ -154,6 +169,36 @@ def mark_to_market(snapshot_id: int) -> int:
             session.add(row)
             session.add(PaperMark(trade_id=trade.id, snapshot_id=snapshot_id, value=value, pnl=pnl, marked_at=now))
     return len(open_trades)
+
+
+def portfolio_greeks(principal: Principal | None) -> dict:
+    """Greeks of every open paper trade the principal holds (admins: everyone's), each marked at the latest
+    snapshot of its symbol (spot, days left, market IV of each contract), summed per symbol and overall.
+
+    Units as in risk.position_greeks: delta in shares, gamma in shares per 1 move of the underlying, vega and
+    rho per vol/rate point, theta per calendar day. Deltas of different underlyings do not add up in shares,
+    so the overall line gives delta and gamma in currency (delta x spot; gamma for a 1% move)."""
+    rows = []
+    chains: dict[int, pd.DataFrame] = {}
+    for trade in trades(principal, status=OPEN):
+        snap = latest_snapshot(trade["symbol"])
+        if snap is None:
+            continue
+        if snap["id"] not in chains:
+            chains[snap["id"]] = snapshot_chain(snap["id"])
+        spot = snap["underlying_price"]
+        legs = risk.legs_at_mark(trade["legs"], chains[snap["id"]], snap["as_of"])
+        g = risk.position_greeks(legs, spot, rate=snap["rate"], dividend_yield=snap["dividend_yield"])
+        rows.append({"trade": trade["id"], "symbol": trade["symbol"], "strategy": trade["strategy"], "spot": spot,
+                     "marked_as_of": snap["as_of"], **g, "delta_value": g["delta"] * spot,
+                     "gamma_value_1pct": g["gamma"] * spot * spot / 100.0})
+    positions = pd.DataFrame(rows, columns=["trade", "symbol", "strategy", "spot", "marked_as_of", *GREEKS,
+                                            "delta_value", "gamma_value_1pct"])
+    by_symbol = (positions.groupby("symbol", as_index=False)[[*GREEKS, "delta_value", "gamma_value_1pct"]].sum()
+                 if len(positions) else positions.drop(columns=["trade", "strategy", "spot", "marked_as_of"]))
+    totals = {name: float(positions[name].sum()) for name in ("delta_value", "gamma_value_1pct", "vega", "theta",
+                                                               "rho")}
+    return {"positions": positions, "by_symbol": by_symbol, "totals": totals, "open_trades": len(positions)}
 
 
 def backtest(principal: Principal | None, symbol: str, *, hold_days: int = 21,

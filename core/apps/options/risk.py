@@ -97,3 +97,27 @@ def position_greeks(legs, spot: float, *, rate: float = 0.0, dividend_yield: flo
 def risk_at_entry(legs, spot: float, *, rate: float = 0.0, dividend_yield: float = 0.0) -> dict:
     return {**max_loss_and_gain(legs), "entry_value": entry_value(legs),
             "greeks": position_greeks(legs, spot, rate=rate, dividend_yield=dividend_yield), "spot": spot}
+
+
+def legs_at_mark(legs, chain, as_of) -> list[dict]:
+    """The legs as they stand at a snapshot: days left from `as_of`, the contract's market IV from the snapshot's
+    chain when it solved (else the entry IV); legs already expired are dropped (they settled at intrinsic)."""
+    from datetime import date
+
+    as_of = date.fromisoformat(str(as_of))
+    marked = []
+    for leg_ in legs:
+        if leg_["kind"] == "stock":
+            marked.append(leg_)
+            continue
+        days = (date.fromisoformat(leg_["expiry"]) - as_of).days
+        if days <= 0:
+            continue
+        market_iv = None
+        if chain is not None and len(chain):
+            match = chain[(chain["type"] == leg_["kind"]) & (chain["expiry"].astype(str) == leg_["expiry"])
+                          & np.isclose(chain["strike"], leg_["strike"])]
+            if len(match) and match["implied_vol"].notna().iloc[0]:
+                market_iv = float(match["implied_vol"].iloc[0])
+        marked.append({**leg_, "days": days, "iv": market_iv or leg_.get("iv")})
+    return marked

@@ -19,18 +19,24 @@ class StrategyError(ValueError):
     """The chain cannot build this strategy (missing strikes or quotes); the message says which."""
 
 
-def _contract(chain: pd.DataFrame, kind: str, expiry, strike: float) -> pd.Series:
+def _contract(chain: pd.DataFrame, kind: str, expiry, strike: float, exact: bool = False) -> pd.Series:
     rows = chain[(chain["type"] == kind) & (chain["expiry"].astype(str) == str(expiry))]
     if rows.empty:
         raise StrategyError(f"No {kind}s for expiry {expiry}.")
     row = rows.iloc[(rows["strike"] - strike).abs().argsort().iloc[0]]
+    if exact and abs(row["strike"] - strike) > 1e-9:
+        raise StrategyError(f"No {kind} at strike {strike:g} listed for {expiry}; nearest is {row['strike']:g}.")
     if not (row["bid"] >= 0 and row["ask"] > 0):
         raise StrategyError(f"The {kind} {row['strike']:g} {expiry} has no usable quote.")
     return row
 
 
-def leg(chain: pd.DataFrame, kind: str, expiry, strike: float, quantity: int) -> dict:
-    row = _contract(chain, kind, expiry, strike)
+def leg(chain: pd.DataFrame, kind: str, expiry, strike: float, quantity: int, exact: bool = False) -> dict:
+    if kind not in ("call", "put"):
+        raise StrategyError(f"A leg is a call or a put, not {kind!r}.")
+    if int(quantity) == 0:
+        raise StrategyError("A leg needs a non-zero quantity (positive to buy, negative to sell).")
+    row = _contract(chain, kind, expiry, strike, exact)
     price = float(row["ask"] if quantity > 0 else row["bid"])
     iv = row.get("implied_vol")
     return {"kind": kind, "strike": float(row["strike"]), "expiry": str(row["expiry"]), "days": int(row["days"]),
@@ -43,21 +49,63 @@ def stock_leg(spot: float, lots: int) -> dict:
             "entry_price": float(spot), "iv": None, "contract": "stock"}
 
 
-def strikes_around(chain: pd.DataFrame, expiry) -> list[float]:
-    return sorted(chain.loc[chain["expiry"].astype(str) == str(expiry), "strike"].unique().tolist())
+def strikes_around(chain: pd.DataFrame, expiry, kind: str | None = None) -> list[float]:
+    """Listed strikes at `expiry` (of one type when `kind` is given), ascending."""
+    rows = chain[chain["expiry"].astype(str) == str(expiry)]
+    if kind:
+        rows = rows[rows["type"] == kind]
+    return sorted(rows["strike"].unique().tolist())
+
+
+def leg_label(leg_: dict) -> str:
+    side = "long" if leg_["quantity"] > 0 else "short"
+    return f"{side} {leg_['kind']}"
+
+
+def with_strikes(chain: pd.DataFrame, legs: list[dict], strikes: list[float]) -> list[dict]:
+    """The same legs (kind, side, quantity, expiry) at strikes the user chose, one per option leg in order.
+    Each strike must be listed for its expiry; a quote is never taken from a neighbouring strike."""
+    option_legs = [leg_ for leg_ in legs if leg_["kind"] != "stock"]
+    if len(strikes) != len(option_legs):
+        raise StrategyError(f"Give one strike per option leg ({len(option_legs)}), not {len(strikes)}.")
+    chosen = iter(strikes)
+    return [leg_ if leg_["kind"] == "stock"
+            else leg(chain, leg_["kind"], leg_["expiry"], float(next(chosen)), leg_["quantity"], exact=True)
+            for leg_ in legs]
+
+
+def custom(chain: pd.DataFrame, spec: list[dict], spot: float | None = None) -> list[dict]:
+    """Legs picked one by one: each {"kind": call|put|stock, "expiry", "strike", "quantity" (signed)}; expiries
+    may differ (calendars, diagonals). Strikes must be listed for their expiry."""
+    if not spec:
+        raise StrategyError("Add at least one leg.")
+    legs = []
+    for i, item in enumerate(spec, start=1):
+        try:
+            if item["kind"] == "stock":
+                if spot is None:
+                    raise StrategyError("A stock leg needs the spot price.")
+                legs.append(stock_leg(spot, int(item["quantity"])))
+            else:
+                legs.append(leg(chain, item["kind"], item["expiry"], float(item["strike"]), int(item["quantity"]),
+                                exact=True))
+        except StrategyError as exc:
+            raise StrategyError(f"Leg {i}: {exc}") from None
+    return legs
 
 
 def build(name: str, chain: pd.DataFrame, expiry, spot: float, *, width: float | None = None,
-          offset: float | None = None, quantity: int = 1) -> list[dict]:
+          offset: float | None = None, quantity: int = 1, strikes: list[float] | None = None) -> list[dict]:
     """Legs of strategy `name` at `expiry`: `offset` is the distance of the short (or body) strikes from spot,
-    `width` the wing width; both default to listed strike steps around the money."""
-    strikes = strikes_around(chain, expiry)
-    if len(strikes) < 4:
+    `width` the wing width; both default to listed strike steps around the money. `strikes`, one per option
+    leg in the order built, replaces those defaults with the user's own choice (see with_strikes)."""
+    listed = strikes_around(chain, expiry)
+    if len(listed) < 4:
         raise StrategyError(f"Too few strikes listed for {expiry} to build a {name}.")
-    step = min(b - a for a, b in zip(strikes, strikes[1:], strict=False))
+    step = min(b - a for a, b in zip(listed, listed[1:], strict=False))
     width = width or 2 * step
     offset = offset if offset is not None else 2 * step
-    atm = min(strikes, key=lambda k: abs(k - spot))
+    atm = min(listed, key=lambda k: abs(k - spot))
     q = quantity
     builders = {
         "bull_call_vertical": lambda: [leg(chain, "call", expiry, atm, q), leg(chain, "call", expiry, atm + width, -q)],
@@ -80,7 +128,8 @@ def build(name: str, chain: pd.DataFrame, expiry, spot: float, *, width: float |
     }
     if name not in builders:
         raise StrategyError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}.")
-    return builders[name]()
+    legs = builders[name]()
+    return with_strikes(chain, legs, strikes) if strikes is not None else legs
 
 
 def entry_value(legs: list[dict]) -> float:
