@@ -93,7 +93,10 @@ def test_train_compare_promote_roll_back_and_predict(dataset):
 
     at.selectbox(key="mll_model").select(name).run()
     assert_no_exception(at)
-    assert at.multiselect(key=f"mll_compare_{name}").value == [1, 2]
+    at.multiselect(key=f"mll_compare_{name}").set_value([2, 1]).run()
+    assert_no_exception(at)
+    metrics = next(frame.value for frame in at.dataframe if list(frame.value.columns) == ["v2", "v1"])
+    assert "rmse" in metrics.index
     assert len(at.get("plotly_chart")) >= 2  # the stored figures of both versions, side by side
 
     at.selectbox(key=f"mll_alias_version_{name}").select(2).run()
