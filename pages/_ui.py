@@ -17,10 +17,12 @@ USER_KEY = "auth_user"
 @st.cache_resource(show_spinner="Starting the workbench stores...")
 def _bootstrap() -> dict:
     from core.bootstrap import init_workbench
+    from core.scheduler import start_scheduler
     from core.store.raw import get_raw_store
 
     info = init_workbench()
     get_raw_store()  # starts the embedded MongoDB server once for every session
+    start_scheduler()  # saved schedules (options snapshots, news workflows) run while the workbench runs
     return info
 
 

@@ -7,7 +7,6 @@ from core.apps.news.schedules import (
     list_schedules,
     save_schedule,
     set_schedule_enabled,
-    start_scheduler,
 )
 from core.apps.news.sentences import sentence_spans
 from core.apps.news.service import TONES, analysed_articles, article_detail, dataset_runs, news_datasets
@@ -21,7 +20,6 @@ st.title("News")
 st.caption("Analysed articles: summaries, topics, tone and bias indicators with their evidence; digests.")
 
 user = require_page_user("supplier", "admin")
-start_scheduler()  # once per process: saved schedules run while the workbench runs
 datasets = news_datasets(user)
 if not datasets:
     st.info("No datasets yet. Scrape the demo news site on **Sources & Scraping** or upload articles first.")

@@ -25,10 +25,11 @@ def _broker():
     return configured_broker()
 
 
-@st.cache_resource(show_spinner=False)
 def _scheduler():
-    # Once per process: page reruns and new sessions get the same running loop.
-    return schedule.start_scheduler()
+    # The process's one scheduler (started at start-up); returned again here to show its health.
+    from core.scheduler import start_scheduler
+
+    return start_scheduler()
 
 
 def _when(moment, just_now: str = "just now") -> tuple[str, str]:
@@ -120,8 +121,9 @@ with st.expander("Scheduled snapshots", icon=":material/schedule:"):
             show_job(job_id, key="options_schedule")
         elif saved["enabled"]:
             _await_first_run()
-    if not scheduler.running or scheduler.last_error:
-        st.warning(f"The snapshot scheduler is not healthy: {scheduler.last_error or 'stopped'}. "
+    tick_error = scheduler.error_of("options snapshots")
+    if not scheduler.running or tick_error:
+        st.warning(f"The snapshot scheduler is not healthy: {tick_error or 'stopped'}. "
                    "Reload the page, or run `python -m core options watch` beside the app.")
 
 snap = snapshots.latest_snapshot(symbol)

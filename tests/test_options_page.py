@@ -16,7 +16,7 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "options.py")
 def _no_scheduler_left_running():
     """The page starts the process's scheduler thread; stop it so it does not tick on other tests' stores."""
     yield
-    from core.apps.options.schedule import stop_scheduler
+    from core.scheduler import stop_scheduler
 
     stop_scheduler()
 

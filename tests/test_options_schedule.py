@@ -27,7 +27,7 @@ def market():
 def _no_scheduler_left_running():
     """The page starts the process's scheduler thread; stop it so it does not tick on other tests' stores."""
     yield
-    from core.apps.options.schedule import stop_scheduler
+    from core.scheduler import stop_scheduler
 
     stop_scheduler()
 
@@ -102,8 +102,10 @@ def test_a_schedule_whose_owner_lost_the_role_is_switched_off(workbench):
 
 
 def test_the_scheduler_thread_is_started_once_per_process(workbench):
-    first = schedule.start_scheduler(poll_seconds=3600)
-    assert schedule.start_scheduler() is first and first.running
+    from core.scheduler import start_scheduler
+
+    first = start_scheduler(poll_seconds=3600)
+    assert start_scheduler() is first and first.running
 
 
 def test_portfolio_greeks_sum_open_trades_marked_at_the_latest_snapshot(workbench, market):

@@ -138,13 +138,6 @@ def test_watch_and_unwatch_a_dataset(dataset):
     assert all(w["model_name"] != name for w in continuous.list_watches(as_supplier()))
 
 
-def test_a_bad_file_is_a_clear_error(workbench):
-    at = page_app("ml_lab.py", role="supplier", timeout=120)
-    at.radio(key="mll_data_kind").set_value("File").run()
-    assert_no_exception(at)
-    assert at.get("file_uploader") or True  # AppTest cannot upload; the loader's errors are covered in test_ml_cli
-
-
 @pytest.mark.parametrize("role", ["buyer", None])
 def test_buyers_and_signed_out_visitors_are_refused(workbench, role):
     at = AppTest.from_file(str(ROOT / "pages" / "ml_lab.py"), default_timeout=60)

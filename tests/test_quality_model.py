@@ -113,6 +113,7 @@ def test_a_recipe_rule_on_learned_quality_drops_items_with_a_reason(labelled):
     dropped = {raw_id for raw_id, reason in records if reason == "min_learned_quality<0.5"}
     assert len(dropped) >= 30 and dropped <= labelled["bad"]  # the spam goes, no article is dropped by it
     assert summary["counts"]["dropped_by_rule"]["learned_quality>=0.5"] == len(dropped)
+    assert summary["counts"]["kept"] >= 35  # the articles stay
 
 
 def test_without_a_model_the_signals_and_default_recipe_are_unchanged(workbench):

@@ -7,15 +7,12 @@ as the schedule's owner; the job runner re-checks that user's role when it start
 dataset ownership, so a schedule can never do more than its owner could do by hand. Runs missed while
 the workbench was down are not replayed one by one: the next run is the first slot after now.
 
-The thread (`start_scheduler`) is one daemon per process that calls every registered tick function
-each `SCHEDULER_INTERVAL_S`; other applications with saved schedules register theirs with
-`register_tick` instead of starting a second thread.
+`run_due_schedules` is called by the process's one scheduler thread (core/scheduler.py).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +25,6 @@ from core.store.sql import session_scope
 from core.tenancy import NotFoundOrDenied, dataset_for, owns, require_supplier, sees_everything
 
 log = logging.getLogger(__name__)
-SCHEDULER_INTERVAL_S = 30.0
 SCHEDULE_KINDS = ("daily", "weekly", "topic", "run")
 MIN_EVERY_HOURS, MAX_EVERY_HOURS = 1, 24 * 31
 
@@ -155,46 +151,3 @@ def run_due_schedules(now: datetime | None = None,
             session.add(stored)
         started.append(job_id)
     return started
-
-
-# -- the process's scheduler thread ---------------------------------------------------------------
-_ticks: dict[str, Callable[[], object]] = {"news": run_due_schedules}
-_thread: threading.Thread | None = None
-_stop = threading.Event()
-_lock = threading.Lock()
-
-
-def register_tick(name: str, tick: Callable[[], object]) -> None:
-    """Have the one scheduler thread also call `tick()` every interval (e.g. another app's due schedules)."""
-    _ticks[name] = tick
-
-
-def _loop(interval_s: float) -> None:
-    while not _stop.is_set():
-        for name, tick in list(_ticks.items()):
-            try:
-                tick()
-            except Exception:  # noqa: BLE001 - the thread must outlive any one failure
-                log.exception("Scheduler tick %r failed", name)
-        _stop.wait(interval_s)
-
-
-def start_scheduler(interval_s: float = SCHEDULER_INTERVAL_S) -> bool:
-    """Start the scheduler thread once per process; True when this call started it."""
-    global _thread
-    with _lock:
-        if _thread is not None and _thread.is_alive():
-            return False
-        _stop.clear()
-        _thread = threading.Thread(target=_loop, args=(interval_s,), name="scheduler", daemon=True)
-        _thread.start()
-        return True
-
-
-def stop_scheduler(timeout_s: float = 5.0) -> None:
-    global _thread
-    with _lock:
-        _stop.set()
-        if _thread is not None:
-            _thread.join(timeout_s)
-        _thread = None

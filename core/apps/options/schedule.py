@@ -1,8 +1,8 @@
 """Snapshots on a schedule: one saved schedule per user, and a light scheduler that submits due jobs.
 
-A schedule says which underlyings to snapshot and how often. The scheduler is a loop (a daemon thread
-in the Streamlit process, started once per process, or `python -m core options watch`) that every few
-seconds submits an `options_snapshot` job for each due schedule. Claiming a run is one compare-and-set
+A schedule says which underlyings to snapshot and how often. `run_due` is called every few seconds by
+the process's one scheduler thread (core/scheduler.py) or by `python -m core options watch`, and submits
+an `options_snapshot` job for each due schedule. Claiming a run is one compare-and-set
 UPDATE that moves `next_run_at` on, so two loops (two app processes, or the app and the CLI watcher)
 never submit the same run; a schedule whose previous job is still running is not submitted again.
 """
@@ -10,7 +10,6 @@ never submit the same run; a schedule whose previous job is still running is not
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -26,7 +25,6 @@ JOB_KIND = "options_snapshot"
 MIN_INTERVAL_MINUTES = 1
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
 MAX_SYMBOLS = 20
-POLL_SECONDS = 10.0
 log = logging.getLogger(__name__)
 
 
@@ -144,59 +142,3 @@ def run_due(now: datetime | None = None) -> list[int]:
                 session.exec(update(OptionSchedule).where(OptionSchedule.id == schedule["id"]).values(
                     enabled=False, next_run_at=None))
     return submitted
-
-
-class Scheduler:
-    """A daemon thread calling run_due every `poll_seconds` until stopped."""
-
-    def __init__(self, poll_seconds: float = POLL_SECONDS):
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="options-scheduler", daemon=True)
-        self.started_at = _now()
-        self.submitted = 0
-        self.last_error: str | None = None
-
-    def start(self) -> Scheduler:
-        self.thread.start()
-        return self
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.submitted += len(run_due())
-                self.last_error = None
-            except Exception as exc:  # noqa: BLE001 - a failing tick (store busy, broker down) must not end the loop
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("options scheduler tick failed")
-            self._stop.wait(self.poll_seconds)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self.thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self.thread.is_alive()
-
-
-_scheduler: Scheduler | None = None
-_scheduler_lock = threading.Lock()
-
-
-def start_scheduler(poll_seconds: float = POLL_SECONDS) -> Scheduler:
-    """The process's scheduler, started on first call; later calls (page reruns, new sessions) return it."""
-    global _scheduler
-    with _scheduler_lock:
-        if _scheduler is None or not _scheduler.running:
-            _scheduler = Scheduler(poll_seconds).start()
-        return _scheduler
-
-
-def stop_scheduler() -> None:
-    """Stop the process's scheduler (tests, shutdown); the next start_scheduler starts a fresh one."""
-    global _scheduler
-    with _scheduler_lock:
-        if _scheduler is not None:
-            _scheduler.stop()
-            _scheduler = None
