@@ -270,17 +270,22 @@ def test_demo_sources_belong_to_whoever_scrapes_them_first(sql_url):
     assert {registry.get_source(admin, n)["created_by"] for n in names} == {first.id}
 
 
-def _sign_out_button_script():
-    import streamlit as st
+# A script file, not AppTest.from_function: a function script becomes __main__ of the test process, and the
+# refine worker processes that later tests start would try to re-run it.
+SIGN_OUT_SCRIPT = """
+import streamlit as st
 
-    from pages._ui import sign_out
+from pages._ui import sign_out
 
-    if st.button("Sign out"):
-        sign_out()
+if st.button("Sign out"):
+    sign_out()
+"""
 
 
-def test_sign_out_forgets_the_previous_users_working_state(world):
-    at = AppTest.from_function(_sign_out_button_script, default_timeout=30)
+def test_sign_out_forgets_the_previous_users_working_state(world, tmp_path):
+    script = tmp_path / "sign_out_button.py"
+    script.write_text(SIGN_OUT_SCRIPT)
+    at = AppTest.from_file(str(script), default_timeout=30)
     at.session_state["auth_user"] = world["owner"].as_dict()
     at.session_state["rawx_export_data"] = ("jsonl", SECRET_EMAIL.encode())  # a prepared export
     at.session_state["pkg_job"] = world["job_id"]

@@ -28,7 +28,7 @@ from core.store.sql import get_engine, session_scope
 
 # Signal columns copied into each RefinementRecord so the Raw Explorer can show them without Parquet.
 RECORD_SIGNALS = ("quality", "completeness", "clarity", "relevance", "validity", "language", "language_confidence",
-                  "content_type", "topic_label", "pii_count", "word_count", "price_outlier")
+                  "content_type", "topic_label", "pii_count", "word_count", "price_outlier", "learned_quality")
 ITEM_COLUMNS = ["id", "item_id", "source_id", "source_app", "data_type", "url", "title", "text", "fields",
                 "created_at"]
 

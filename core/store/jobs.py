@@ -35,7 +35,7 @@ _REGISTRY: dict[str, JobFunction] = {}
 _ROLES: dict[str, tuple[str, ...]] = {}
 DATA_ROLES = ("supplier", "admin")
 # Modules whose import registers job functions; imported lazily so core.store stays light.
-JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs", "ml.jobs",
+JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs", "ml.jobs", "ml.quality_model",
                "core.apps.news.jobs", "core.apps.options.jobs")
 MAX_LOG_CHARS = 200_000
 PROGRESS_WRITE_INTERVAL_S = 0.5
