@@ -29,7 +29,8 @@ def arguments(default_path: str, target: str) -> argparse.Namespace:
     parser.add_argument("--folds", type=int, default=5, help="outer folds")
     parser.add_argument("--repeats", type=int, default=1, help="outer repeats with different shuffles")
     parser.add_argument("--time-budget", type=float, default=600.0, help="fit_model time_budget_s")
-    parser.add_argument("--refit-full", action="store_true", help="fit_model(refit_full=True)")
+    parser.add_argument("--refit-full", action="store_true",
+                        help="fit_model(refit_full=True), as `python -m ml train` does by default")
     parser.add_argument("--max-folds", type=int, default=0, help="stop after this many folds (0 = all)")
     return parser.parse_args()
 
