@@ -31,6 +31,7 @@ from core.auth import Principal
 from core.store.models import DataPackage, Dataset, ModelWatch, RefinementRun
 from core.store.sql import session_scope
 from ml.errors import TrainingDataError
+from ml.targets import class_label
 
 PROMOTED, KEPT = "promoted", "kept champion"
 
@@ -221,17 +222,8 @@ def _score(fitted, holdout: pd.DataFrame, target: str, metric: str) -> float:
     if metric == "rmse":
         truth = pd.to_numeric(holdout[target], errors="coerce").to_numpy(dtype=float)
         return rmse(truth, predicted)
-    truth = [_label(v) for v in holdout[target]]
-    return float(np.mean([_label(p) == t for p, t in zip(predicted, truth, strict=True)]))
-
-
-def _label(value):
-    # Class labels compared the way training stores them: 1.0 == 1, surrounding spaces ignored.
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value.strip() if isinstance(value, str) else value
+    truth = [class_label(v) for v in holdout[target]]
+    return float(np.mean([class_label(p) == t for p, t in zip(predicted, truth, strict=True)]))
 
 
 def _remember(row: dict, marker: str | None, decision: dict) -> dict:
