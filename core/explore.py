@@ -21,7 +21,7 @@ from sqlmodel import delete, select
 from core import audit, tenancy
 from core.auth import Principal
 from core.packaging.writer import escape_csv_formula
-from core.store.models import Feedback, Item, RefinementRecord, RefinementRun
+from core.store.models import Feedback, Item, Prediction, RefinementRecord, RefinementRun
 from core.store.raw import day_number, get_raw_store
 from core.store.sql import session_scope
 
@@ -151,7 +151,21 @@ def record_detail(principal: Principal | None, app: str, raw_id: str) -> dict | 
                                            "job_id", "status", "final_url", "content_type") if k in meta}
     return {"document": doc, "versions": [{"id": v["_id"], "fetched_at": v["fetched_at"],
                                            "content_hash": v["content_hash"]} for v in versions],
-            "item": item_data, "refinement": refinement, "provenance": provenance}
+            "item": item_data, "refinement": refinement, "provenance": provenance,
+            "predictions": record_predictions(principal, app, raw_id)}
+
+
+def record_predictions(principal: Principal | None, app: str, raw_id: str) -> list[dict]:
+    """The latest prediction of each ML Lab model that scored this record (of the principal's datasets)."""
+    with session_scope() as session:
+        if session.exec(select(Prediction.id).where(Prediction.raw_id == str(raw_id)).limit(1)).first() is None:
+            return []  # nothing scored it: ml/ stays unloaded
+    from ml.predict import read_predictions  # noqa: PLC0415 - ML is loaded only for scored records
+
+    frame = read_predictions(principal, app=app, raw_ids=[str(raw_id)])
+    columns = ["model_name", "model_version", "prediction", "probability", "created_at", "item_id"]
+    return [{k: (None if k == "probability" and v != v else v) for k, v in row.items()}  # NaN -> None
+            for row in frame[columns].to_dict(orient="records")]
 
 
 def label_records(principal: Principal, app: str, raw_ids: list[str], label: str) -> int:

@@ -66,6 +66,7 @@ def predict_frame(principal: Principal | None, name: str, frame: pd.DataFrame, r
 
     number = registry.resolve_version(principal, name, ref)
     fitted = registry.load_model(principal, name, number)
+    frame = _aligned(frame, list(getattr(fitted, "feature_columns", None) or []))
     out = pd.DataFrame(index=range(len(frame)))
     out["prediction"] = _plain_values(predict(fitted, frame))
     if fitted.task == "classification" and len(frame):
@@ -78,6 +79,23 @@ def predict_frame(principal: Principal | None, name: str, frame: pd.DataFrame, r
             out.attrs["probabilities"] = proba
             out.attrs["classes"] = list(fitted.classes or [])
     return out, int(number)
+
+
+def _aligned(frame: pd.DataFrame, feature_columns: list[str]) -> pd.DataFrame:
+    """`frame` with the item fields under the names the model was trained with.
+
+    A field is named `fields.NAME` when NAME clashes with a column of the training table; a refinement
+    run's kept items carry signal columns (`language`, `quality`, ...) that the items being scored lack, so
+    the same field arrives as plain NAME here. Without this the model saw that feature as missing in
+    every scored row (right classes, but at half the probability it had on its held-out rows)."""
+    renamed = {c[len("fields."):]: c for c in feature_columns
+               if c.startswith("fields.") and c not in frame.columns and c[len("fields."):] in frame.columns}
+    if not renamed:
+        return frame
+    frame = frame.copy()
+    for plain, prefixed in renamed.items():
+        frame[prefixed] = frame[plain]
+    return frame
 
 
 def predict_file(principal: Principal | None, name: str, data: str, out: str | Path,

@@ -103,8 +103,11 @@ with tab_train:
         with st.expander("Preview"):
             st.dataframe(frame.head(20), hide_index=True)
         columns = [str(c) for c in frame.columns]
+        # The last column that varies (an all-empty or constant column is nothing to predict).
+        head = frame.head(2000)
+        varying = [i for i, c in enumerate(columns) if head[c].astype(str).where(head[c].notna()).nunique() > 1]
         target = st.selectbox("Target column (what to predict)", columns, key="mll_target",
-                              index=len(columns) - 1)
+                              index=varying[-1] if varying else len(columns) - 1)
         left, right = st.columns(2)
         task = left.selectbox("Task", ["auto", "regression", "classification"], key="mll_task")
         text_options = [c for c in columns if c != target and frame[c].dtype == object]
@@ -113,7 +116,11 @@ with tab_train:
             default_name = slug_from(f"{base_name}-{target}", "model name")[:100]
         except UnsafeNameError:
             default_name = "model"
-        name = left.text_input("Model name", default_name, key="mll_name")
+        # The suggested name follows the data and target until the user types their own.
+        if st.session_state.get("mll_name") in (None, st.session_state.get("mll_name_default")):
+            st.session_state["mll_name"] = default_name
+        st.session_state["mll_name_default"] = default_name
+        name = left.text_input("Model name", key="mll_name")
         budget = right.number_input("Time budget (seconds)", min_value=0.0, max_value=3600.0, value=120.0, step=10.0,
                                     key="mll_budget", help="Model selection stops when the budget is spent.")
         if st.button("Train", type="primary", key="mll_train"):
@@ -131,8 +138,13 @@ with tab_train:
             result = job["result"]
             st.write(f"**{result['model']}** version {result['version']} ({result['chosen']}) "
                      + " · ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items()))
-            for note in result.get("notes", []):
-                st.caption(note)
+            notes = result.get("notes", [])
+            if len(notes) > 3:  # a dozen "column not used" lines buried the result
+                with st.expander(f"{len(notes)} notes on the data"):
+                    st.caption("\n\n".join(notes))
+            else:
+                for note in notes:
+                    st.caption(note)
 
 # -- models, comparison, aliases ------------------------------------------------------------------
 try:
@@ -251,8 +263,10 @@ with tab_predict:
                     sample["text"] = sample["text"].fillna("").str.slice(0, 160)
                 st.caption(f"{result['rows']:,} items of {result['dataset']} scored with {result['model']} "
                            f"v{result['version']}; a sample:")
-                st.dataframe(sample[[c for c in ("item_id", "title", "text", "prediction", "probability",
-                                                 "model_version") if c in sample.columns]], hide_index=True)
+                # The prediction first: with long titles and texts it was off screen to the right.
+                st.dataframe(sample[[c for c in ("item_id", "prediction", "probability", "model_version", "title",
+                                                 "text") if c in sample.columns]], hide_index=True,
+                             column_config={"probability": st.column_config.NumberColumn(format="percent")})
 
 # -- continuous training --------------------------------------------------------------------------
 with tab_watch:

@@ -9,7 +9,14 @@ from core.apps.news.schedules import (
     set_schedule_enabled,
 )
 from core.apps.news.sentences import sentence_spans
-from core.apps.news.service import TONES, analysed_articles, article_detail, dataset_runs, news_datasets
+from core.apps.news.service import (
+    TONES,
+    analysed_articles,
+    article_detail,
+    dataset_runs,
+    news_datasets,
+    with_predictions,
+)
 from core.apps.news.workflows import WORKFLOWS
 from core.auth import PermissionDenied
 from core.store import jobs
@@ -71,8 +78,9 @@ with tab_articles:
         first, last = pd.to_datetime(dated).min().date(), pd.to_datetime(dated).max().date()
         date_range = st.date_input("Published between", (first, last), key="news_f_dates")
     date_from, date_to = (date_range if isinstance(date_range, tuple) and len(date_range) == 2 else (None, None))
-    shown = pd.DataFrame(analysed_articles(user, dataset, sources=sources, languages=languages, topics=topics,
-                                           tones=tones, date_from=date_from, date_to=date_to, run_id=run_id))
+    shown = pd.DataFrame(with_predictions(user, analysed_articles(
+        user, dataset, sources=sources, languages=languages, topics=topics, tones=tones, date_from=date_from,
+        date_to=date_to, run_id=run_id)))
     st.caption(f"{len(shown)} of {len(articles)} articles")
     if shown.empty:
         st.info("No article matches these filters.")
@@ -80,9 +88,14 @@ with tab_articles:
         columns = ["id", "title", "source_id", "language", "published_at", "topic", "tone", "sentiment",
                    "subjectivity_rate", "loaded_per_100_words", "hedging_rate", "quote_share", "source_count",
                    "one_sided", "summary_method"]
+        if "model_prediction" in shown.columns:  # only once an ML Lab model has scored this dataset
+            columns.insert(2, "model_prediction")
         st.dataframe(shown[columns], hide_index=True, width="stretch",
                      column_config={"published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD"),
-                                    "source_id": "source", "summary_method": "summary by"})
+                                    "source_id": "source", "summary_method": "summary by",
+                                    "model_prediction": st.column_config.TextColumn(
+                                        "Model prediction", help="ML Lab model and version: prediction "
+                                        "(probability of the predicted class)")})
         chosen = st.selectbox("Open article", shown["id"].tolist(), key="news_open",
                               format_func=lambda i: str(shown.set_index("id").loc[i, "title"] or f"article {i}"))
         try:
@@ -94,6 +107,8 @@ with tab_articles:
         st.subheader(escape_markdown(detail["title"] or "(untitled)"))
         st.caption(f"{detail['source_id']} · {detail['language']} · topic {detail['topic']} · tone {detail['tone']} "
                    f"· summary by {detail['summary_method']}")
+        for prediction in detail["predictions"]:
+            st.markdown("**Model prediction:** " + escape_markdown(prediction["label"]))
         abstract = (nlp.get("summary") or {}).get("meta", {}).get("abstract")
         if abstract:
             st.markdown("**Model summary:** " + escape_markdown(abstract))

@@ -28,6 +28,11 @@ def deletion_summary(rows) -> str:
     return "\n".join(lines)
 
 
+def _escaped(text: str) -> str:
+    """A predicted value is data (a scraped label, say): shown literally, never as Markdown."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~" else ch for ch in text.replace("\n", " "))
+
+
 @st.cache_data(ttl=5, show_spinner=False)
 def _apps() -> list[str]:
     return get_raw_store().apps()
@@ -143,8 +148,15 @@ if selected_ids:
     doc = detail["document"]
     # A scraped or uploaded URL is anyone's text.
     st.subheader(markdown_without_remote_images(str(doc.get("url") or doc["_id"])))
-    fields_tab, json_tab, source_tab, prov_tab, versions_tab, refine_tab = st.tabs(
-        ["Extracted fields", "Document (JSON)", "Source text", "Provenance", "Versions", "Refinement"])
+    predictions = detail["predictions"]
+    if predictions:  # above the tabs too: where a user looking at the record sees it
+        st.markdown("**Model prediction:** " + " · ".join(
+            _escaped(f"{p['model_name']} v{p['model_version']}: {p['prediction']}"
+                     + (f" ({p['probability']:.0%})" if p["probability"] is not None else ""))
+            for p in predictions))
+    fields_tab, json_tab, source_tab, prov_tab, versions_tab, refine_tab, predictions_tab = st.tabs(
+        ["Extracted fields", "Document (JSON)", "Source text", "Provenance", "Versions", "Refinement",
+         f"Model predictions ({len(predictions)})"])
     with fields_tab:
         extracted = (doc.get("metadata") or {}).get("extracted")
         item = detail["item"]
@@ -180,3 +192,13 @@ if selected_ids:
             st.json(refinement["signals"])
         else:
             st.caption("Not refined yet.")
+    with predictions_tab:
+        if predictions:
+            st.dataframe(
+                [{"model": p["model_name"], "version": p["model_version"], "prediction": str(p["prediction"]),
+                  "probability": p["probability"], "scored at": p["created_at"]} for p in predictions],
+                hide_index=True, width="stretch",
+                column_config={"probability": st.column_config.NumberColumn(format="percent"),
+                               "scored at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        else:
+            st.caption("No ML Lab model has scored this record; run predictions on the ML Lab page.")

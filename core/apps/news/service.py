@@ -25,7 +25,7 @@ from core.apps.news.openai_summaries import CostMeter, OpenAIConfig, summary_for
 from core.apps.news.sentences import split_sentences
 from core.apps.news.topics import classify_topics
 from core.auth import Principal
-from core.store.models import Dataset, Item, NewsAnalysis, RefinementRecord
+from core.store.models import Dataset, Item, NewsAnalysis, Prediction, RefinementRecord
 from core.store.raw import get_raw_store
 from core.store.sql import session_scope
 from core.tenancy import NotFoundOrDenied, dataset_for, require_supplier, run_for, sees_everything, visible_dataset_ids
@@ -209,4 +209,46 @@ def article_detail(principal: Principal | None, analysis_id: int) -> dict:
     nlp = get_raw_store().database(detail["source_app"])[NLP_COLLECTION].find_one({"_id": detail["raw_id"]}) or {}
     nlp.pop("_id", None)
     detail["nlp"] = nlp
+    detail["predictions"] = item_predictions(principal, [detail["item_id"]]).get(detail["item_id"], [])
     return detail
+
+
+# -- ML Lab predictions of the articles ------------------------------------------------------------
+def item_predictions(principal: Principal | None, item_ids: list[int]) -> dict[int, list[dict]]:
+    """The latest prediction of every ML Lab model that scored these items (the principal's items only),
+    by item id: [{model_name, model_version, prediction, probability, label}], newest first."""
+    require_supplier(principal, "see model predictions")
+    if not item_ids or not _any_predictions():
+        return {}
+    from ml.predict import read_predictions  # noqa: PLC0415 - ML is loaded only when predictions exist
+
+    frame = read_predictions(principal, item_ids=[int(i) for i in item_ids])
+    found: dict[int, list[dict]] = {}
+    for row in frame.to_dict(orient="records"):
+        probability = row["probability"] if row["probability"] == row["probability"] else None  # NaN -> None
+        found.setdefault(int(row["item_id"]), []).append({
+            "model_name": row["model_name"], "model_version": int(row["model_version"]),
+            "prediction": row["prediction"], "probability": probability,
+            "label": prediction_label(row["model_name"], row["model_version"], row["prediction"], probability)})
+    return found
+
+
+def prediction_label(model_name: str, version: int, prediction, probability: float | None) -> str:
+    """`name v2: value (93%)`: one model's prediction as table text."""
+    value = f"{prediction:.4g}" if isinstance(prediction, float) else str(prediction)
+    return f"{model_name} v{version}: {value}" + (f" ({probability:.0%})" if probability is not None else "")
+
+
+def with_predictions(principal: Principal | None, articles: list[dict]) -> list[dict]:
+    """`articles` with a `model_prediction` text (every model that scored the article) when any has one."""
+    found = item_predictions(principal, [a["item_id"] for a in articles])
+    if not found:
+        return articles
+    return [{**a, "model_prediction": "; ".join(p["label"] for p in found.get(a["item_id"], []))}
+            for a in articles]
+
+
+def _any_predictions() -> bool:
+    """Whether any item was scored at all: a cheap check that spares loading ml/ on a workbench without models."""
+    with session_scope() as session:
+        return session.exec(select(Prediction.id).limit(1)).first() is not None
