@@ -79,10 +79,14 @@ def _boosting_model(task: str, plan: ColumnPlan, seed: int, rows: int):
     categorical = [False] * n_numeric + [True] * len(plan.categorical)
     # Small tables need (and can validate) fewer trees; a faster rate keeps them from underfitting.
     small = rows < 1000
-    params = dict(learning_rate=0.1 if small else 0.04, max_iter=300 if small else 2000, max_leaf_nodes=15,
-                  min_samples_leaf=max(5, min(20, rows // 50)),
+    # Early stopping holds out 10% of a fold's rows, stratified: on a few hundred rows with several classes
+    # that split can be smaller than the number of classes and fail, so small tables get a fixed 200 trees.
+    stopping = dict(early_stopping=True, validation_fraction=0.1, n_iter_no_change=50) if rows >= 300 \
+        else dict(early_stopping=False)
+    params = dict(learning_rate=0.1 if small else 0.04, max_iter=(300 if rows >= 300 else 200) if small else 2000,
+                  max_leaf_nodes=15, min_samples_leaf=max(5, min(20, rows // 50)),
                   l2_regularization=1.0, max_features=0.5, categorical_features=categorical or None,
-                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=50, random_state=seed)
+                  random_state=seed, **stopping)
     if task == "regression":
         return HistGradientBoostingRegressor(**params)
     return HistGradientBoostingClassifier(**params)

@@ -293,3 +293,13 @@ def test_custom_estimators_declare_their_kind_for_voting_ensembles():
     y[:3] += 50  # gross outliers are trimmed before the refit
     model = TrimmedRidgeCV().fit(X, y)
     assert model.trimmed_ == 3 and abs(model.model_.coef_[1] - 2.0) < 0.05
+
+
+def test_few_rows_of_many_classes_train_without_crashing():
+    """54 rows, 6 classes: gradient boosting's early-stopping split used to be smaller than the class count."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"lang": np.repeat(list("abcdef"), 9), "x": rng.normal(size=54),
+                          "cat": rng.choice(["p", "q"], 54)})
+    frame["x"] += pd.factorize(frame["lang"])[0]
+    model = fit_model(frame, "lang", time_budget_s=5)
+    assert model.task == "classification" and len(predict(model, frame)) == 54
