@@ -122,3 +122,74 @@ def serve_app(tmp_path_factory, name: str, extra_env: dict | None = None):
     data_dir.mkdir()
     with running_app(data_dir, extra_env) as base:
         yield base
+
+
+# -- steps shared by the flow tests ------------------------------------------------------------------
+def open_page(page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNavLink']", has_text=title).first.click()
+    wait_idle(page)
+    assert_no_streamlit_exception(page, title)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option in a Streamlit selectbox identified by its label."""
+    box = page.get_by_role("combobox", name=label).first
+    try:
+        box.click(timeout=60_000)
+    except Exception:
+        screenshot(page, f"failed-choose-{label}")
+        raise
+    page.get_by_role("option", name=option, exact=False).first.click()
+    wait_idle(page)
+
+
+def wait_for_text(page, pattern: str, timeout_ms: int = 240_000) -> None:
+    """Wait for text matching `pattern`; on a timeout, keep a screenshot of what the page showed instead."""
+    import re
+
+    try:
+        page.get_by_text(re.compile(pattern)).first.wait_for(timeout=timeout_ms)
+    except Exception:
+        screenshot(page, "failed-wait")
+        raise
+    wait_idle(page)
+
+
+def sign_in_again(page, demo_button: str) -> None:
+    """Sign out, then sign in with one of the sign-in page's demo buttons."""
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    page.get_by_role("button", name=demo_button).click()
+    wait_idle(page)
+
+
+def select_first_row(page, testid_container: str = "[data-testid='stDataFrame']") -> None:
+    """Tick the first row of a selectable st.dataframe (a canvas grid: click where the checkbox is drawn)."""
+    grid = page.locator(testid_container).first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    wait_idle(page)
+
+
+def start_demo_and_scrape(page, app_url: str) -> None:
+    """Open the app, press "Try the demo" (the demo admin) and scrape the demo sources."""
+    page.goto(app_url)
+    wait_idle(page)
+    page.get_by_role("button", name="Try the demo").click()
+    wait_idle(page)
+    open_page(page, "Sources & Scraping")
+    page.get_by_role("button", name="Scrape the demo sources").click()
+    wait_for_text(page, r"Scrape job \d+ finished")
+
+
+def refine_demo_news(page) -> None:
+    """Compute demo-news's signals and run the default recipe on the Refine page."""
+    open_page(page, "Refine")
+    choose(page, "Dataset", "demo-news")
+    page.get_by_role("button", name="Compute signals").click()
+    page.get_by_text("Would keep").first.wait_for(timeout=240_000)  # shown once the signals job is done
+    wait_idle(page)
+    page.get_by_role("button", name="Run refinement").click()
+    wait_for_text(page, r"Refine job \d+ finished")
+

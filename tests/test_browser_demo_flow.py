@@ -4,7 +4,20 @@ download, review. Screenshots land in test-artifacts/ for a person to look at.""
 import re
 
 import pytest
-from browser_helpers import assert_no_streamlit_exception, browser_page, screenshot, serve_app, wait_idle
+from browser_helpers import (
+    assert_no_streamlit_exception,
+    browser_page,
+    choose,
+    open_page,
+    refine_demo_news,
+    screenshot,
+    select_first_row,
+    serve_app,
+    sign_in_again,
+    start_demo_and_scrape,
+    wait_for_text,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -14,56 +27,19 @@ def app_url(tmp_path_factory):
     yield from serve_app(tmp_path_factory, "demo-flow", {"SCRAPER_PER_HOST_DELAY_S": "0"})
 
 
-def open_page(page, title: str) -> None:
-    page.locator("[data-testid='stSidebarNavLink']", has_text=title).first.click()
-    wait_idle(page)
-    assert_no_streamlit_exception(page, title)
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick an option in a Streamlit selectbox identified by its label."""
-    box = page.get_by_role("combobox", name=label).first
-    try:
-        box.click(timeout=60_000)
-    except Exception:
-        screenshot(page, f"failed-choose-{label}")
-        raise
-    page.get_by_role("option", name=option, exact=False).first.click()
-    wait_idle(page)
 
 
-def wait_for_text(page, pattern: str, timeout_ms: int = 240_000) -> None:
-    page.get_by_text(re.compile(pattern)).first.wait_for(timeout=timeout_ms)
-    wait_idle(page)
 
 
-def sign_in_again(page, demo_button: str) -> None:
-    """Sign out, then sign in with one of the sign-in page's demo buttons."""
-    page.get_by_role("button", name="Sign out").click()
-    wait_idle(page)
-    page.get_by_role("button", name=demo_button).click()
-    wait_idle(page)
 
 
-def select_first_row(page, testid_container: str = "[data-testid='stDataFrame']") -> None:
-    """Tick the first row of a selectable st.dataframe (a canvas grid: click where the checkbox is drawn)."""
-    grid = page.locator(testid_container).first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
-    wait_idle(page)
 
 
 def test_scrape_refine_package_list_buy_download_review(app_url):
     with browser_page() as page:
-        page.goto(app_url)
-        wait_idle(page)
-        page.get_by_role("button", name="Try the demo").click()
-        wait_idle(page)
-
-        open_page(page, "Sources & Scraping")
-        page.get_by_role("button", name="Scrape the demo sources").click()
-        wait_for_text(page, r"Scrape job \d+ finished")
+        start_demo_and_scrape(page, app_url)
         assert_no_streamlit_exception(page, "Sources after scrape")
         news = page.locator("[data-testid='stMetric']", has_text="Raw news documents")
         assert int(news.locator("[data-testid='stMetricValue']").inner_text().replace(",", "")) > 50
@@ -77,14 +53,8 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         assert_no_streamlit_exception(page, "Raw Explorer record")
         screenshot(page, "flow-2-raw-record")
 
-        open_page(page, "Refine")
-        choose(page, "Dataset", "demo-news")
-        page.get_by_role("button", name="Compute signals").click()
-        page.get_by_text("Would keep").first.wait_for(timeout=240_000)  # shown once the signals job is done
-        wait_idle(page)
+        refine_demo_news(page)
         screenshot(page, "flow-3-refine")
-        page.get_by_role("button", name="Run refinement").click()
-        wait_for_text(page, r"Refine job \d+ finished")
         assert_no_streamlit_exception(page, "Refine after run")
 
         open_page(page, "Quality")

@@ -5,8 +5,19 @@ Screenshots land in test-artifacts/ for a person to look at."""
 import re
 
 import pytest
-from browser_helpers import assert_no_streamlit_exception, browser_page, screenshot, serve_app, wait_idle
-from test_browser_demo_flow import choose, open_page, select_first_row, wait_for_text
+from browser_helpers import (
+    assert_no_streamlit_exception,
+    browser_page,
+    choose,
+    open_page,
+    refine_demo_news,
+    screenshot,
+    select_first_row,
+    serve_app,
+    start_demo_and_scrape,
+    wait_for_text,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -28,22 +39,8 @@ def choose_exactly(page, label: str, option: str) -> None:
 
 def test_train_on_demo_news_predict_and_see_predictions_on_the_news_page(app_url):
     with browser_page() as page:
-        page.goto(app_url)
-        wait_idle(page)
-        page.get_by_role("button", name="Try the demo").click()
-        wait_idle(page)
-
-        open_page(page, "Sources & Scraping")
-        page.get_by_role("button", name="Scrape the demo sources").click()
-        wait_for_text(page, r"Scrape job \d+ finished")
-
-        open_page(page, "Refine")
-        choose(page, "Dataset", "demo-news")
-        page.get_by_role("button", name="Compute signals").click()
-        page.get_by_text("Would keep").first.wait_for(timeout=240_000)
-        wait_idle(page)
-        page.get_by_role("button", name="Run refinement").click()
-        wait_for_text(page, r"Refine job \d+ finished")
+        start_demo_and_scrape(page, app_url)
+        refine_demo_news(page)
         assert_no_streamlit_exception(page, "Refine after run")
 
         # ML Lab: train a language classifier on the refined demo news, with a small time budget.

@@ -4,7 +4,16 @@ summary highlighted, write a digest. Screenshots land in test-artifacts/news-*.p
 import re
 
 import pytest
-from browser_helpers import assert_no_streamlit_exception, browser_page, screenshot, serve_app, wait_idle
+from browser_helpers import (
+    assert_no_streamlit_exception,
+    browser_page,
+    open_page,
+    screenshot,
+    serve_app,
+    start_demo_and_scrape,
+    wait_for_text,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -14,31 +23,13 @@ def app_url(tmp_path_factory):
     yield from serve_app(tmp_path_factory, "news-flow", {"SCRAPER_PER_HOST_DELAY_S": "0"})
 
 
-def open_page(page, title: str) -> None:
-    page.locator("[data-testid='stSidebarNavLink']", has_text=title).first.click()
-    wait_idle(page)
-    assert_no_streamlit_exception(page, title)
 
 
-def wait_for_text(page, pattern: str, timeout_ms: int = 60_000) -> None:
-    try:
-        page.get_by_text(re.compile(pattern)).first.wait_for(timeout=timeout_ms)
-    except Exception:
-        screenshot(page, "news-failed-wait")
-        raise
-    wait_idle(page)
 
 
 def test_analyse_demo_news_open_an_article_and_write_a_digest(app_url):
     with browser_page() as page:
-        page.goto(app_url)
-        wait_idle(page)
-        page.get_by_role("button", name="Try the demo").click()
-        wait_idle(page)
-
-        open_page(page, "Sources & Scraping")
-        page.get_by_role("button", name="Scrape the demo sources").click()
-        wait_for_text(page, r"Scrape job \d+ finished")
+        start_demo_and_scrape(page, app_url)
 
         open_page(page, "News")
         page.get_by_role("combobox", name="Dataset").first.click()
