@@ -100,6 +100,11 @@ def sidebar(user: Principal | None) -> None:
             st.caption(f"{icon} {label}: {detail}")
 
 
+def job_label(kind: str) -> str:
+    """A job kind in words: "news_analyze" -> "News analyze"."""
+    return kind.replace("_", " ").capitalize()
+
+
 def show_job(job_id: int, key: str) -> dict | None:
     """A live progress panel for a job; polls while it runs, then shows the outcome."""
     from core.store import jobs
@@ -111,7 +116,7 @@ def show_job(job_id: int, key: str) -> dict | None:
             st.warning(f"Job {job_id} no longer exists.")
             return
         if job["status"] in ("queued", "running"):
-            st.progress(job["progress"], text=f"{job['kind']} job {job_id}: {job['message']}")
+            st.progress(job["progress"], text=f"{job_label(job['kind'])} job {job_id}: {job['message']}")
             if st.button("Stop", key=f"{key}_stop_{job_id}"):
                 jobs.request_cancel(current_user(), job_id)
             return
@@ -121,7 +126,7 @@ def show_job(job_id: int, key: str) -> dict | None:
     if job and job["status"] in ("queued", "running"):
         _live()
     elif job and job["status"] == "succeeded":
-        st.success(f"{job['kind'].capitalize()} job {job_id} finished: {job['message']}")
+        st.success(f"{job_label(job['kind'])} job {job_id} finished: {job['message']}")
     elif job:
-        st.error(f"{job['kind'].capitalize()} job {job_id} failed: {job['error']}")
+        st.error(f"{job_label(job['kind'])} job {job_id} failed: {job['error']}")
     return job

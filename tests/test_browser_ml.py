@@ -76,7 +76,7 @@ def test_train_on_demo_news_predict_and_see_predictions_on_the_news_page(app_url
         open_page(page, "News")
         choose(page, "Dataset", "demo-news")
         page.get_by_role("button", name="Analyse", exact=True).click()
-        wait_for_text(page, r"News_analyze job \d+ finished|Analysed \d+ articles", timeout_ms=120_000)
+        wait_for_text(page, r"News analyze job \d+ finished|Analysed \d+ articles", timeout_ms=120_000)
         assert_no_streamlit_exception(page, "News after analysis")
         prediction = page.get_by_text(re.compile(rf"^Model prediction: {MODEL} v1: [a-z]{{2}} \(\d+%\)$")).first
         prediction.wait_for(timeout=60_000)

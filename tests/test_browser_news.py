@@ -36,7 +36,7 @@ def test_analyse_demo_news_open_an_article_and_write_a_digest(app_url):
         page.get_by_role("option", name=re.compile("^demo-news")).first.click()
         wait_idle(page)
         page.get_by_role("button", name="Analyse", exact=True).click()
-        wait_for_text(page, r"News_analyze job \d+ finished")
+        wait_for_text(page, r"News analyze job \d+ finished")
         assert_no_streamlit_exception(page, "News after analysis")
         caption = page.get_by_text(re.compile(r"^\d+ of \d+ articles$")).first.inner_text()
         assert int(caption.split()[0]) > 10, caption
@@ -51,7 +51,7 @@ def test_analyse_demo_news_open_an_article_and_write_a_digest(app_url):
         page.get_by_role("tab", name="Digests & reports").click()
         wait_idle(page)
         page.get_by_role("button", name="Generate daily digest").click()
-        wait_for_text(page, r"News_generate job \d+ finished")
+        wait_for_text(page, r"News generate job \d+ finished")
         assert_no_streamlit_exception(page, "News after digest")
         page.get_by_role("heading", name=re.compile("^Daily digest")).first.wait_for()
         page.get_by_role("button", name="Approve").click()

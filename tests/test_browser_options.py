@@ -81,7 +81,7 @@ def test_snapshot_chain_strategy_paper_trade_and_schedule(app_url):
         wait_idle(page)
         page.get_by_text("Schedule saved").first.wait_for()
         # The process's scheduler submits the first run within its poll interval; its job shows progress.
-        page.get_by_text(re.compile(r"(Options_snapshot job \d+ finished|options_snapshot job \d+)")).first.wait_for(
+        page.get_by_text(re.compile(r"Options snapshot job \d+")).first.wait_for(
             timeout=90_000)
         page.wait_for_timeout(1000)
         assert_no_streamlit_exception(page, "Schedule")
