@@ -129,8 +129,8 @@ def scoped_query(principal: Principal | None, query: dict, action: str = "see ra
 
 
 # -- runs, packages, jobs -----------------------------------------------------------------------
-def _row_of_owned_dataset(principal: Principal | None, model, row_id: int, what: str, action: str) -> dict:
-    """A run or package row (anything with a dataset_id) when its dataset is the principal's."""
+def row_of_owned_dataset(principal: Principal | None, model, row_id: int, what: str, action: str) -> dict:
+    """A row of any table with a dataset_id (run, package, news analysis...) when its dataset is the principal's."""
     require_supplier(principal, action)
     with session_scope() as session:
         row = session.exec(select(model, Dataset.created_by).join(Dataset, Dataset.id == model.dataset_id)
@@ -141,11 +141,11 @@ def _row_of_owned_dataset(principal: Principal | None, model, row_id: int, what:
 
 
 def run_for(principal: Principal | None, run_id: int, action: str = "see this run") -> dict:
-    return _row_of_owned_dataset(principal, RefinementRun, run_id, "refinement run", action)
+    return row_of_owned_dataset(principal, RefinementRun, run_id, "refinement run", action)
 
 
 def package_for(principal: Principal | None, package_id: int, action: str = "use this package") -> dict:
-    return _row_of_owned_dataset(principal, DataPackage, package_id, "package", action)
+    return row_of_owned_dataset(principal, DataPackage, package_id, "package", action)
 
 
 def job_visible(principal: Principal | None, job: dict | None) -> bool:

@@ -19,9 +19,9 @@ from core.apps.news.openai_summaries import CostMeter, OpenAIConfig, OpenAIUnava
 from core.apps.news.service import analysed_articles
 from core.auth import Principal
 from core.refine.signals.pii import find_pii, redact_pii
-from core.store.models import Dataset, NewsDigest
+from core.store.models import NewsDigest
 from core.store.sql import session_scope
-from core.tenancy import NotFoundOrDenied, dataset_for, require_supplier, sees_everything
+from core.tenancy import dataset_for, row_of_owned_dataset
 from core.text_safety import markdown_without_remote_images
 
 GENERATOR_LOCAL = "digest-template-v1"
@@ -129,13 +129,7 @@ def store_output(principal: Principal, owned: dict, workflow: str, first: dateti
 
 
 def digest_for(principal: Principal | None, digest_id: int) -> dict:
-    require_supplier(principal, "read digests")
-    with session_scope() as session:
-        row = session.get(NewsDigest, digest_id)
-        owner = session.get(Dataset, row.dataset_id).created_by if row else None
-        if row is None or not (sees_everything(principal) or owner == principal.id):
-            raise NotFoundOrDenied(f"No digest {digest_id} that you can use.")
-        return row.model_dump()
+    return row_of_owned_dataset(principal, NewsDigest, digest_id, "digest", "read digests")
 
 
 def list_digests(principal: Principal | None, dataset: str, workflow: str | None = None) -> list[dict]:

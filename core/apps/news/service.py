@@ -28,7 +28,15 @@ from core.auth import Principal
 from core.store.models import Dataset, Item, NewsAnalysis, Prediction, RefinementRecord
 from core.store.raw import get_raw_store
 from core.store.sql import session_scope
-from core.tenancy import NotFoundOrDenied, dataset_for, require_supplier, run_for, sees_everything, visible_dataset_ids
+from core.tenancy import (
+    NotFoundOrDenied,
+    dataset_for,
+    require_supplier,
+    row_of_owned_dataset,
+    run_for,
+    sees_everything,
+    visible_dataset_ids,
+)
 
 NLP_COLLECTION = "nlp"
 ANALYZER_VERSION = "news-analyze-v1"
@@ -198,14 +206,10 @@ def dataset_runs(principal: Principal | None, dataset: str) -> list[dict]:
 
 def article_detail(principal: Principal | None, analysis_id: int) -> dict:
     """One analysed article with its text and the evidence kept in MongoDB."""
-    require_supplier(principal, "open analysed news")
+    row = row_of_owned_dataset(principal, NewsAnalysis, analysis_id, "analysed article", "open analysed news")
     with session_scope() as session:
-        row = session.get(NewsAnalysis, analysis_id)
-        owner = session.get(Dataset, row.dataset_id).created_by if row else None
-        if row is None or not (sees_everything(principal) or owner == principal.id):
-            raise NotFoundOrDenied(f"No analysed article {analysis_id} that you can use.")
-        item = session.get(Item, row.item_id)
-        detail = {**row.model_dump(), "text": item.text if item else "", "item_title": item.title if item else None}
+        item = session.get(Item, row["item_id"])
+        detail = {**row, "text": item.text if item else "", "item_title": item.title if item else None}
     nlp = get_raw_store().database(detail["source_app"])[NLP_COLLECTION].find_one({"_id": detail["raw_id"]}) or {}
     nlp.pop("_id", None)
     detail["nlp"] = nlp

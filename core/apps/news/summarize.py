@@ -20,14 +20,12 @@ reference summaries; the benchmark (bench/bench_news_summaries.py) prints both m
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from core.apps.news.sentences import Sentence, sentence_spans
-from core.apps.news.textstats import content_words
+from core.apps.news.textstats import content_words, sublinear_tfidf
 
 METHOD_LOCAL = "local-salience-v2"
 # News puts its point first: a small additive bonus for early sentences breaks near-ties between equally
@@ -158,15 +156,7 @@ def _presence(tokens: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
 
 def _tfidf(tokens: list[list[str]]) -> np.ndarray:
     _, vocabulary = _presence(tokens)
-    matrix = np.zeros((len(tokens), max(1, len(vocabulary))))
-    for row, sentence in enumerate(tokens):
-        for word, count in Counter(sentence).items():
-            matrix[row, vocabulary[word]] = 1.0 + math.log(count)
-    df = (matrix > 0).sum(axis=0)
-    matrix *= np.log((1 + len(tokens)) / (1 + df)) + 1.0
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms
+    return sublinear_tfidf(tokens, vocabulary)
 
 
 def _pagerank(similarity: np.ndarray, prior: np.ndarray, damping: float, iterations: int = 100) -> np.ndarray:

@@ -14,8 +14,11 @@ such as "said" still tell sentences apart) and `label_stop_words` (adds news-wir
 from __future__ import annotations
 
 import functools
+import math
 import re
+from collections import Counter
 
+import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from stop_words import LANGUAGE_MAPPING, get_stop_words
 
@@ -73,3 +76,18 @@ def words(text: str) -> list[str]:
 def content_words(text: str, language: str | None = "en", stops: frozenset[str] | None = None) -> list[str]:
     stops = stop_words(language) if stops is None else stops
     return [w for w in words(text) if len(w) >= 2 and w not in stops and _HAS_LETTER.search(w)]
+
+
+def sublinear_tfidf(tokens: list[list[str]], index: dict[str, int]) -> np.ndarray:
+    """Rows of L2-normalised TF-IDF (1 + log tf, smoothed idf) over the columns `index` gives each word.
+
+    The caller chooses the column order (first seen for sentences, sorted for topic groups)."""
+    matrix = np.zeros((len(tokens), max(1, len(index))))
+    for row, words in enumerate(tokens):
+        for word, count in Counter(words).items():
+            matrix[row, index[word]] = 1.0 + math.log(count)
+    df = (matrix > 0).sum(axis=0)
+    matrix *= np.log((1 + len(tokens)) / (1 + df)) + 1.0
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms

@@ -10,11 +10,10 @@ is never "hat / zum / zahlen"; the label is in the group's (dominant) language, 
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
 
-from core.apps.news.textstats import content_words, label_stop_words
+from core.apps.news.textstats import content_words, label_stop_words, sublinear_tfidf
 
 LABEL_TERMS = 3
 MIN_LABEL_CHARS = 3
@@ -44,16 +43,7 @@ def _language_groups(tokens: list[list[str]], language: str, seed: int) -> list[
     vocabulary = sorted({w for doc in tokens for w in doc})
     if not vocabulary:
         return [("(empty)", [])] * len(tokens)
-    index = {w: i for i, w in enumerate(vocabulary)}
-    matrix = np.zeros((len(tokens), len(vocabulary)))
-    for row, doc in enumerate(tokens):
-        for word, count in Counter(doc).items():
-            matrix[row, index[word]] = 1.0 + math.log(count)
-    df = (matrix > 0).sum(axis=0)
-    matrix *= np.log((1 + len(tokens)) / (1 + df)) + 1.0
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    matrix /= norms
+    matrix = sublinear_tfidf(tokens, {w: i for i, w in enumerate(vocabulary)})
     distinct = len({tuple(np.round(row, 6)) for row in matrix})
     k = max(1, min(MAX_GROUPS_PER_LANGUAGE, distinct, round(math.sqrt(len(tokens) / 2))))
     assignment = np.zeros(len(tokens), dtype=int) if k == 1 else \
