@@ -30,6 +30,7 @@ from typing import Any
 
 from core import audit
 from core.auth import Principal
+from core.safe_names import UnsafeNameError, safe_name
 from core.tenancy import NotFoundOrDenied, owns, require_supplier
 from ml import mlflow_store
 
@@ -42,7 +43,6 @@ DECISION_TAG, DECISION_REASON_TAG = "workbench.decision", "workbench.decision_re
 LINEAGE_PREFIX = "lineage."
 FITTED_ARTIFACT = "workbench/fitted_model.pkl"
 MODEL_ARTIFACT = "model"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _MAX_TAG = 5000
 _MAX_PARAM = 6000
 _loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
@@ -56,10 +56,14 @@ class RegistryError(ValueError):
 
 # -- names and ownership ------------------------------------------------------------------------
 def check_name(name: str) -> str:
+    """The project's one safe-name rule (the name becomes an artifact directory), and a letter or digit first."""
     name = (name or "").strip() if isinstance(name, str) else ""
-    if not _NAME.match(name) or ".." in name:
-        raise RegistryError("A model name is 1-100 letters, digits, '-', '_' or '.', starting with a letter or "
-                            f"digit; {name[:40]!r} is not.")
+    try:
+        safe_name(name, "model name")
+    except UnsafeNameError as exc:
+        raise RegistryError(str(exc)) from None
+    if not name[0].isalnum():
+        raise RegistryError(f"The model name {name[:40]!r} must start with a letter or digit.")
     return name
 
 
