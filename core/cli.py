@@ -11,7 +11,8 @@ from core.config import SettingsError
 
 # Modules that add subcommands with `register(subparsers)`; each is optional until its feature lands.
 COMMAND_MODULES = ("core.sources.cli", "core.refine.cli", "core.packaging.cli", "core.apps.options.cli",
-                   "core.apps.news.cli")
+                   "core.apps.news.cli", "core.apps.listings.monitor.cli", "core.apps.listings.property.cli",
+                   "core.apps.listings.bot.cli", "core.api.cli")
 # Commands whose own module is the only one imported: `options greeks` is timed end to end (issue 15) and
 # the other modules' imports cost ~2 s of start-up.
 STANDALONE_COMMANDS = {"options": "core.apps.options.cli"}
@@ -71,7 +72,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
+            if not f"{module_name}.".startswith(f"{exc.name}."):  # only the feature module (or its package) may be missing
                 raise
             continue
         module.register(sub)

@@ -429,3 +429,7 @@ class NewsSchedule(SQLModel, table=True):
     last_job_id: int | None = Field(default=None, foreign_key="job.id")
     created_by: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# Tables of later features live in their own modules (kept small); importing them here registers them.
+from core.store import models_api, models_ingest, models_listings, models_monitoring  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Listings applications over the marketplace and property raw stores: monitor, property analysis, listing bot."""
