@@ -72,7 +72,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if not f"{module_name}.".startswith(f"{exc.name}."):  # only the feature module (or its package) may be missing
+            if not f"{module_name}.".startswith(f"{exc.name}."):  # only the feature (or its package) may be missing
                 raise
             continue
         module.register(sub)
