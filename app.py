@@ -35,6 +35,7 @@ else:
         ],
         "Apps": [
             st.Page("pages/news.py", title="News", icon=":material/newspaper:"),
+            st.Page("pages/listings_monitor.py", title="Marketplace monitor", icon=":material/notifications:"),
             st.Page("pages/options.py", title="Options", icon=":material/candlestick_chart:"),
         ],
         "ML": [

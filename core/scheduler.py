@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 TICKS = {
     "options snapshots": "core.apps.options.schedule:run_due",
     "news workflows": "core.apps.news.schedules:run_due_schedules",
+    "marketplace monitor": "core.apps.listings.monitor.watches:run_due",
 }
 POLL_SECONDS = 10.0
 log = logging.getLogger(__name__)

@@ -48,6 +48,12 @@ if not apps:
     st.info("The raw store is empty. Scrape the demo sources on **Sources & Scraping** or **Upload** a file.")
     st.stop()
 
+# "Open the record in Raw Explorer" links from the application pages: ?app=APP&record=RAW_ID.
+linked_app, linked_record = st.query_params.get("app"), st.query_params.get("record")
+if linked_app in apps and st.session_state.get("rawx_linked") != (linked_app, linked_record):
+    st.session_state["rawx_linked"] = (linked_app, linked_record)
+    st.session_state["rawx_app"] = linked_app
+
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
     app = c1.selectbox("Application", apps, key="rawx_app")
@@ -140,8 +146,9 @@ with st.expander("Export the current filter"):
                            file_name=f"{app}-raw.{prepared[0]}", key="rawx_download")
         st.caption(f"At most {explore.EXPORT_LIMIT:,} records; CSV cells starting with = + - @ are escaped.")
 
-if selected_ids:
-    detail = explore.record_detail(user, app, selected_ids[0])
+detail_id = selected_ids[0] if selected_ids else linked_record if linked_app == app else None
+if detail_id:
+    detail = explore.record_detail(user, app, detail_id)
     if detail is None:
         st.warning("That record no longer exists.")
         st.stop()
@@ -164,11 +171,11 @@ if selected_ids:
             st.json({k: v for k, v in extracted.items() if k != "text"}, expanded=True)
             if extracted.get("text"):
                 st.text_area("Main text", extracted["text"], height=240, disabled=True,
-                             key=f"rawx_main_text_{selected_ids[0]}")  # per record, or it keeps the last text
+                             key=f"rawx_main_text_{detail_id}")  # per record, or it keeps the last text
         elif item:
             st.json({"title": item["title"], "data_type": item["data_type"], "fields": item["fields"]})
             if item["text"]:
-                st.text_area("Text", item["text"], height=240, disabled=True, key=f"rawx_item_text_{selected_ids[0]}")
+                st.text_area("Text", item["text"], height=240, disabled=True, key=f"rawx_item_text_{detail_id}")
         else:
             st.caption("No extracted fields for this record.")
     with json_tab:

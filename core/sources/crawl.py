@@ -43,6 +43,7 @@ class CrawlReport:
     pages_fetched: int = 0  # HTTP answers received (304s included, robots skips not)
     documents: int = 0  # raw documents the sink accepted
     not_modified: int = 0
+    not_modified_urls: list[str] = field(default_factory=list)  # every 304, uncapped: a pass needs them all
     errors: list[CrawlError] = field(default_factory=list)  # (url, reason) rows
     skipped_by_robots: int = 0
     robots_overridden: list[str] = field(default_factory=list)  # fetched although robots.txt disallows
@@ -139,6 +140,7 @@ class _Crawl:
             report.skipped_by_robots += 1
         elif result.not_modified:
             report.not_modified += 1
+            report.not_modified_urls.append(outcome.task.url)
         elif result.problem:
             report.errors.append(CrawlError(outcome.task.url, result.problem))
         report.errors.extend(outcome.problems)

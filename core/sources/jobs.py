@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.auth import PermissionDenied, Principal
 from core.config import get_settings
@@ -16,6 +18,9 @@ from core.sources.ingest import ensure_dataset, store_documents
 from core.sources.registry import get_source, save_source
 from core.store import lake
 from core.store.jobs import JobContext, job_function
+
+if TYPE_CHECKING:
+    from core.sources.crawl import CrawlReport
 
 DEMO_LICENSE = "CC-BY-4.0"
 _demo_lock = threading.Lock()
@@ -70,9 +75,22 @@ def register_demo_sources(principal: Principal) -> list[str]:
 
 
 def crawl_saved_source(ctx: JobContext, name: str, share: tuple[float, float]) -> dict:
+    return collect_source(ctx, name, share)[0]
+
+
+def collect_source(ctx: JobContext, name: str, share: tuple[float, float],
+                   observe: Callable[[list[dict]], None] | None = None) -> tuple[dict, CrawlReport]:
+    """Crawl one saved source into the raw store: (summary, crawl report).
+
+    `observe` sees every batch of documents the crawl hands over (already stored, unchanged ones too), so
+    a marketplace monitor pass reads the same crawl as a scrape instead of crawling twice.
+    """
     from core.sources.crawl import crawl_source
 
     source = get_source(ctx.principal, name)
+    if source["config"].get("login_required"):
+        raise ValueError(f"{name} needs a login on its site and is never crawled; import your own exported "
+                         "HTML or JSON files for it on the Marketplace monitor page.")
     app = source["app"]
     # The records belong to the source's owner, also when an admin started the scrape.
     # Source names may hold spaces or ':'; the dataset name becomes a directory, so it is derived as a slug.
@@ -93,6 +111,8 @@ def crawl_saved_source(ctx: JobContext, name: str, share: tuple[float, float]) -
         totals["items"] += items
         for position, why in rejected:
             ctx.log(f"rejected {documents[position].get('url')}: {why}")
+        if observe is not None:
+            observe(documents)
 
     def progress(fraction: float, message: str) -> None:
         ctx.progress(start + width * fraction, f"{name}: {message}")
@@ -106,7 +126,7 @@ def crawl_saved_source(ctx: JobContext, name: str, share: tuple[float, float]) -
     ctx.log(f"{name}: {report.pages_fetched} pages, {totals['stored_new']} new, {totals['already_present']} "
             f"unchanged, {report.not_modified} not modified, {len(report.errors)} errors")
     return {"pages": report.pages_fetched, "errors": len(report.errors), "not_modified": report.not_modified,
-            "skipped_by_robots": report.skipped_by_robots, **totals}
+            "skipped_by_robots": report.skipped_by_robots, **totals}, report
 
 
 @job_function("scrape")

@@ -4,3 +4,140 @@ Imported at the end of core.store.models so every table is on SQLModel.metadata 
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.store.models import _json, utcnow
+
+
+# -- marketplace monitor --------------------------------------------------------------------------
+class MonitorSearch(SQLModel, table=True):
+    """A saved search: which listings its owner wants to hear about (every condition given must hold)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    source_name: str | None = Field(default=None, max_length=200)  # None: any of the owner's watched sources
+    category: str | None = Field(default=None, max_length=200)
+    words: str = Field(default="", max_length=500)  # each word must be in the title or description
+    min_price: float | None = None
+    max_price: float | None = None
+    location: str | None = Field(default=None, max_length=200)  # part of the listing's location
+    active: bool = True
+    created_by: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MonitorWatch(SQLModel, table=True):
+    """A watched listing source, re-scraped every `every_minutes` while the workbench runs. A due row is
+    claimed by moving `next_run_at` with a compare-and-set update; `pass_started_at` is the pass lock.
+    The source is named, not a foreign key, so deleting a source stays possible (its watch then refuses)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(index=True, unique=True)
+    source_name: str = Field(max_length=200)
+    owner_id: int = Field(foreign_key="user.id", index=True)  # the source's owner
+    every_minutes: int = 60
+    enabled: bool = True
+    notify_all: bool = False  # every change to the owner's inbox, not only listings matching a search
+    next_run_at: datetime | None = Field(default=None, index=True)
+    last_run_at: datetime | None = None
+    last_job_id: int | None = Field(default=None, foreign_key="job.id")
+    passes: int = 0  # finished passes; the first one records the baseline
+    pass_started_at: datetime | None = None
+    created_by: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MonitorPass(SQLModel, table=True):
+    """One pass over a watched source: a crawl, or the import of the user's own exported files."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    watch_id: int = Field(foreign_key="monitorwatch.id", index=True)
+    job_id: int | None = Field(default=None, foreign_key="job.id")
+    kind: str = Field(default="crawl", max_length=20)  # crawl | export
+    status: str = Field(default="running", max_length=20)  # running | succeeded | failed
+    baseline: bool = False
+    complete: bool = False  # every listing page answered, so a listing not seen is gone
+    listings: int = 0
+    events: int = 0
+    counts: dict = _json()  # events per kind, pages, not modified, errors
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_by: int = Field(foreign_key="user.id")
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class MonitorListing(SQLModel, table=True):
+    """What the monitor last knew of one listing of a watched source (key: its URL path)."""
+
+    __table_args__ = (UniqueConstraint("watch_id", "key", name="uq_monitorlisting_watch_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    watch_id: int = Field(foreign_key="monitorwatch.id", index=True)
+    key: str = Field(max_length=1000)
+    url: str = Field(max_length=2000)
+    raw_id: str | None = Field(default=None, max_length=40)
+    title: str | None = Field(default=None, max_length=1000)
+    price: float | None = None
+    currency: str | None = Field(default=None, max_length=10)
+    in_stock: bool | None = None
+    category: str | None = Field(default=None, max_length=200)
+    location: str | None = Field(default=None, max_length=200)
+    fields: dict = _json()  # sku, description, seller...: what searches and relist matching read
+    status: str = Field(default="active", index=True, max_length=20)  # active | gone | relisted
+    relist_of_id: int | None = Field(default=None, foreign_key="monitorlisting.id")
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    gone_at: datetime | None = None
+    ended_at: datetime | None = None  # first seen sold out or gone (time to sell)
+    days_to_end: float | None = None
+
+
+class MonitorEvent(SQLModel, table=True):
+    """One change a pass found: new, price_drop, relist, back_in_stock or gone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    watch_id: int = Field(foreign_key="monitorwatch.id", index=True)
+    pass_id: int = Field(foreign_key="monitorpass.id", index=True)
+    listing_id: int = Field(foreign_key="monitorlisting.id", index=True)
+    kind: str = Field(index=True, max_length=20)
+    title: str | None = Field(default=None, max_length=1000)
+    url: str | None = Field(default=None, max_length=2000)
+    raw_id: str | None = Field(default=None, max_length=40)
+    old_price: float | None = None
+    new_price: float | None = None
+    currency: str | None = Field(default=None, max_length=10)
+    drop_amount: float | None = None
+    drop_pct: float | None = None
+    relist_of_id: int | None = Field(default=None, foreign_key="monitorlisting.id")
+    detail: dict = _json()
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class MonitorInboxItem(SQLModel, table=True):
+    """An event delivered to one user (because a search of theirs matched, or they watch everything)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "event_id", name="uq_monitorinboxitem_user_event"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    event_id: int = Field(foreign_key="monitorevent.id", index=True)
+    search_id: int | None = Field(default=None, foreign_key="monitorsearch.id")
+    search_name: str | None = Field(default=None, max_length=200)  # kept when the search is deleted
+    read_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MonitorPricePoint(SQLModel, table=True):
+    """A listing's price and stock on one day (the last pass of the day wins): the statistics' input."""
+
+    __table_args__ = (UniqueConstraint("listing_id", "day", name="uq_monitorpricepoint_listing_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    watch_id: int = Field(foreign_key="monitorwatch.id", index=True)
+    listing_id: int = Field(foreign_key="monitorlisting.id")
+    day: date = Field(index=True)
+    price: float | None = None
+    currency: str | None = Field(default=None, max_length=10)
+    category: str | None = Field(default=None, max_length=200)
+    in_stock: bool | None = None

@@ -2,7 +2,9 @@
 
 About half the item pages carry JSON-LD Product/Offer; the rest show their facts only in the
 HTML (the crawl config brings a CSS recipe for them). Planted: missing brand/SKU/price,
-relisted duplicates (same item, new number, later date), and price outliers.
+relisted duplicates (same item, new number, later date), and price outliers. Changes between two
+crawls (new items, price drops, relists, removals, stock, index order) are scripted through the
+methods of `ScriptedShop` (shop_changes.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from core.sources.demo_web.pages import page, page_number, pager, paragraphs_htm
 from core.sources.demo_web.prose import ENGLISH
 from core.sources.demo_web.responses import Response
 from core.sources.demo_web.shop_catalogue import CATALOGUE, CITIES, COLOURS, CONDITIONS, SELLERS, STOCK_TEXT
+from core.sources.demo_web.shop_changes import ScriptedShop, ShopChanges
 
 SITE_NAME = "Demo Market"
 PER_PAGE = 24
@@ -62,7 +65,7 @@ def _price_text(price: float | None, number: int) -> str:
     return f"{price:,.2f} €".replace(",", " ").replace(".", ",")
 
 
-class MarketplaceSite:
+class MarketplaceSite(ScriptedShop):
     name = "marketplace"
 
     def __init__(self, seed: int, scale: float):
@@ -71,6 +74,7 @@ class MarketplaceSite:
         self.base_url = ""  # set by the server; item pages and the API link relatively, so a page's
         # bytes (and content hash) stay the same when the demo restarts on another port
         self.item = functools.lru_cache(maxsize=8192)(self._make_item)
+        self.changes = ShopChanges()  # none until a test, benchmark or demo scripts some
 
     def _make_item(self, number: int) -> ShopItem:
         relist_of = number - 7 if number % 16 == 9 and number > 7 else None
@@ -132,11 +136,12 @@ class MarketplaceSite:
         )
 
     def items(self, first: int, last: int) -> list[ShopItem]:
-        return [self.item(number) for number in range(first, min(last, self.count) + 1)]
+        """The listed items at positions first..last (1-based) of the listings as they stand now."""
+        return [self.current(number) for number in self.listed_numbers()[first - 1:last]]
 
     @property
     def last_page(self) -> int:
-        return max(1, -(-self.count // PER_PAGE))
+        return max(1, -(-len(self.listed_numbers()) // PER_PAGE))
 
     def handle(self, path: str, query: dict[str, str]) -> Response | None:
         if path in ("/", "/listings"):
@@ -146,9 +151,8 @@ class MarketplaceSite:
         if path == PROMOTED_PATH:
             return responses.html("<html><body><h1>Promoted listing</h1></body></html>")
         match = _ITEM_PATH.match(path)
-        if match and 1 <= int(match.group(1)) <= self.count:
-            return responses.html(self._item_page(self.item(int(match.group(1)))))
-        return None
+        item = self.current(int(match.group(1))) if match else None
+        return responses.html(self._item_page(item)) if item else None
 
     def _nav(self) -> list[tuple[str, str]]:
         return [("/", "All listings")] + [
@@ -246,7 +250,7 @@ class MarketplaceSite:
         return json.dumps(product).replace("</", "<\\/")
 
     def _api(self, number: int) -> Response | None:
-        last = max(1, -(-self.count // API_PER_PAGE))
+        last = max(1, -(-len(self.listed_numbers()) // API_PER_PAGE))
         if number > last:
             return None
         rows = [
