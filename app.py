@@ -5,6 +5,9 @@ import streamlit as st
 from pages._ui import bootstrap, current_user, sidebar
 
 st.set_page_config(page_title="DataBroker Workbench", page_icon=":material/database:", layout="wide")
+# .streamlit/config.toml starts with the sidebar navigation off (no flash of the raw pages/ list); the
+# navigation built below is the one to show.
+st.set_option("client.showSidebarNavigation", True)
 bootstrap()
 user = current_user()
 
@@ -36,10 +39,13 @@ else:
         "Apps": [
             st.Page("pages/news.py", title="News", icon=":material/newspaper:"),
             st.Page("pages/listings_monitor.py", title="Marketplace monitor", icon=":material/notifications:"),
+            st.Page("pages/property.py", title="Property", icon=":material/home_work:"),
             st.Page("pages/options.py", title="Options", icon=":material/candlestick_chart:"),
+            st.Page("pages/listing_bot.py", title="Listing bot", icon=":material/edit_note:"),
         ],
         "ML": [
             st.Page("pages/ml_lab.py", title="ML Lab", icon=":material/model_training:"),
+            st.Page("pages/monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
         ],
     })
 # Drawn before the page: a page may st.stop() early, and the sidebar must still show who is signed in.

@@ -8,6 +8,7 @@ STAGE_LABELS = {
     "raw": "Raw documents", "processed": "Standardized items", "validated": "Validated (kept)",
     "packaged": "Published packages", "listed": "Listed", "sold": "Sold",
 }
+LOG_FROM_RATIO = 50  # largest / smallest non-zero stage from which the funnel switches to a log axis
 PALETTE = ["#3056d3", "#4a6fe0", "#6b8cff", "#16a085", "#f39c12", "#c0392b"]
 
 
@@ -30,6 +31,11 @@ def stage_funnel(counts: dict[str, int], title: str | None = None) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
+    positive = [counts[s] for s in stages if counts[s] > 0]
+    if positive and max(positive) >= LOG_FROM_RATIO * min(positive):
+        # Thousands of documents beside one sale: on a linear axis the small stages are invisible slivers.
+        fig.update_traces(textposition="outside", cliponaxis=False)
+        fig.update_xaxes(type="log", title="count (log scale)")
     return _layout(fig, title)
 
 

@@ -15,7 +15,7 @@ COMMAND_MODULES = ("core.sources.cli", "core.refine.cli", "core.packaging.cli", 
                    "core.apps.listings.bot.cli", "core.api.cli")
 # Commands whose own module is the only one imported: `options greeks` is timed end to end (issue 15) and
 # the other modules' imports cost ~2 s of start-up.
-STANDALONE_COMMANDS = {"options": "core.apps.options.cli"}
+STANDALONE_COMMANDS = {"options": "core.apps.options.cli", "property": "core.apps.listings.property.cli"}
 
 
 def _cmd_init(args: argparse.Namespace) -> int:

@@ -41,6 +41,16 @@ class Settings(BaseSettings):
 
     demo_login: bool = Field(default=True, description="Offer 'Try the demo' when bound to localhost")
     upload_max_mb: int = Field(default=200, ge=1, le=10_000)
+    # Streamed ingest (command line, API, buckets) reads a record at a time, so its limit is far larger.
+    ingest_max_gb: float = Field(default=50.0, gt=0, le=100_000, description="Largest file ingested as a stream")
+    ingest_batch_size: int = Field(default=2000, ge=1, le=100_000, description="Records per stored batch")
+    ingest_keep_snapshot: bool = Field(default=True, description="Copy each ingested file into data/raw")
+    # Bucket credentials come only from settings or the provider's own environment (AWS_ACCESS_KEY_ID...),
+    # never from a source's config or the database.
+    bucket_access_key_id: str | None = None
+    bucket_secret_access_key: str | None = None
+    bucket_session_token: str | None = None
+    bucket_region: str | None = None
 
     scraper_user_agent: str = "DataBrokerWorkbench/0.1 (+https://localhost/contact)"
     scraper_obey_robots: bool = True
@@ -55,6 +65,15 @@ class Settings(BaseSettings):
     )
 
     job_workers: int = Field(default=2, ge=1, le=32)
+
+    # Monitoring (core/monitoring): how often resources are sampled and how much history is kept.
+    monitoring_sample_seconds: int = Field(default=60, ge=5, le=86_400)
+    monitoring_keep_hours: float = Field(default=48.0, gt=0, le=24 * 366)
+    monitoring_max_samples: int = Field(default=5_000, ge=10, le=1_000_000)
+    monitoring_log_max_entries: int = Field(default=20_000, ge=10, le=10_000_000)
+
+    api_rate_per_minute: int = Field(default=120, ge=1, le=100_000, description="REST API requests per key per minute")
+    api_rate_burst: int = Field(default=30, ge=1, le=100_000, description="REST API requests a key may send at once")
 
     @field_validator("database_url")
     @classmethod

@@ -28,6 +28,7 @@ from core.store.sql import session_scope
 LIST_PROJECTION = {"raw_content": 0}
 SORTS = {"newest": [("fetched_at", -1)], "oldest": [("fetched_at", 1)], "url": [("url", 1)]}
 EXPORT_LIMIT = 100_000
+COUNT_CAP = 10_000  # matches are counted up to here ("more than 10,000"): a full count of a big match is slow
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,29 @@ def _without_nul(value: str | None) -> str | None:
 def _row(doc: dict) -> dict:
     meta = doc.get("metadata") or {}
     extracted = meta.get("extracted") or {}
+    url = doc.get("url")
     return {
-        "id": doc["_id"], "source_id": doc.get("source_id"), "url": doc.get("url"), "fetched_at": doc.get("fetched_at"),
-        "status": meta.get("status"), "kind": meta.get("kind"), "title": extracted.get("title") or meta.get("file"),
-        "license": meta.get("license"),
+        # upload:// names a file row, not a page anyone can open: no link for it.
+        "id": doc["_id"], "source_id": doc.get("source_id"),
+        "url": url if isinstance(url, str) and url.startswith(("http://", "https://")) else None,
+        "fetched_at": doc.get("fetched_at"), "status": meta.get("status"), "kind": meta.get("kind"),
+        "title": extracted.get("title"), "license": meta.get("license"),
     }
+
+
+def _item_titles(raw_ids: list[str]) -> dict[str, str]:
+    """Titles of the items standardized from these records (an uploaded row's title, name or headline
+    column; otherwise the start of its text)."""
+    if not raw_ids:
+        return {}
+    with session_scope() as session:
+        rows = session.exec(select(Item.raw_id, Item.title, Item.text).where(Item.raw_id.in_(raw_ids))).all()
+    titles = {}
+    for raw_id, title, text in rows:
+        words = (title or "").strip() or " ".join(str(text or "").split()[:12])
+        if words:
+            titles[raw_id] = words
+    return titles
 
 
 def raw_page(principal: Principal | None, app: str, flt: RawFilter = RawFilter(), sort: str = "newest",
@@ -86,9 +105,21 @@ def raw_page(principal: Principal | None, app: str, flt: RawFilter = RawFilter()
     docs = get_raw_store().find(app, query, sort=order, skip=page * page_size, limit=page_size + 1,
                                 projection=LIST_PROJECTION)
     has_more = len(docs) > page_size
-    frame = pd.DataFrame([_row(d) for d in docs[:page_size]],
-                         columns=["id", "source_id", "url", "fetched_at", "status", "kind", "title", "license"])
+    rows = [_row(d) for d in docs[:page_size]]
+    untitled = _item_titles([r["id"] for r in rows if not r["title"]])
+    for row in rows:
+        row["title"] = row["title"] or untitled.get(row["id"])
+    frame = pd.DataFrame(rows, columns=["id", "source_id", "url", "fetched_at", "status", "kind", "title", "license"])
     return frame, has_more
+
+
+def count_matches(principal: Principal | None, app: str, flt: RawFilter = RawFilter()) -> tuple[int, bool]:
+    """(how many of the principal's records match the filter, whether there are more than COUNT_CAP)."""
+    query = tenancy.scoped_query(principal, flt.query())
+    if not query:  # everything (an admin without filters): the store's estimate is exact enough and instant
+        return get_raw_store().estimated_count(app), False
+    found = get_raw_store().collection(app).count_documents(query, limit=COUNT_CAP + 1)
+    return min(found, COUNT_CAP), found > COUNT_CAP
 
 
 def source_ids(principal: Principal | None, app: str) -> list[str]:

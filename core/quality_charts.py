@@ -31,8 +31,10 @@ def signal_histogram(values: pd.Series, threshold_min: float | None = None, thre
     """A histogram with the rule's thresholds drawn; counts match numpy.histogram on the same bins."""
     clean = pd.to_numeric(values, errors="coerce").dropna().astype(float)  # flags (bool) count as 0/1
     lo, hi = (float(clean.min()), float(clean.max())) if len(clean) else (0.0, 1.0)
-    if hi <= lo:
-        hi = lo + 1.0
+    if lo >= 0.0 and hi <= 1.0:
+        lo, hi = 0.0, 1.0  # a score: its whole scale, so a bunch of equal scores is one bar where it belongs
+    elif hi <= lo:
+        lo, hi = lo - 0.5, lo + 0.5
     counts, edges = np.histogram(clean, bins=bins, range=(lo, hi))
     centers = (edges[:-1] + edges[1:]) / 2
     colors = [DROPPED_COLOR if (threshold_min is not None and c < threshold_min)
@@ -84,15 +86,30 @@ def pii_by_type(signals: pd.DataFrame, title: str | None = "PII findings by type
 
 
 def quality_by_source_over_time(frame: pd.DataFrame, title: str | None = "Quality by source over time") -> go.Figure:
-    """Mean quality per source per day, from columns source_id, day (date-like) and quality."""
+    """Mean quality per source per period, from columns source_id, day (date-like) and quality.
+
+    The period follows the time span (day, hour or minute), and the periods are labelled as text: a scrape
+    collected in one afternoon gives readable hour labels instead of a date axis ticking 23:59:59.999.
+    """
     fig = go.Figure()
     if not frame.empty:
-        grouped = (frame.assign(day=pd.to_datetime(frame["day"]).dt.date)
-                   .groupby(["source_id", "day"], as_index=False)["quality"].mean())
+        when = pd.to_datetime(frame["day"], utc=True, errors="coerce")
+        span = when.max() - when.min() if when.notna().any() else pd.Timedelta(0)
+        unit, label = (("D", "%Y-%m-%d") if span >= pd.Timedelta(days=2) else
+                       ("h", "%Y-%m-%d %H:00") if span >= pd.Timedelta(hours=2) else ("min", "%Y-%m-%d %H:%M"))
+        period = when.dt.floor(unit)
+        grouped = (frame.assign(period=period).dropna(subset=["period"])
+                   .groupby(["source_id", "period"], as_index=False)
+                   .agg(quality=("quality", "mean"), items=("quality", "size")).sort_values("period"))
+        order = [p.strftime(label) for p in sorted(grouped["period"].unique())]
         for source, rows in grouped.groupby("source_id"):
-            fig.add_scatter(x=rows["day"], y=rows["quality"], mode="lines+markers", name=str(source))
-    fig.update_layout(yaxis_title="mean quality", yaxis_range=[0, 1])
-    return _layout(fig, title, height=300)
+            fig.add_scatter(x=rows["period"].dt.strftime(label), y=rows["quality"], mode="lines+markers",
+                            name=str(source), marker=dict(size=10), customdata=rows["items"],
+                            hovertemplate="%{x}: mean %{y:.2f} over %{customdata:,} items"
+                                          "<extra>%{fullData.name}</extra>")
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+    fig.update_layout(yaxis_title="mean quality", yaxis_range=[0, 1.02], legend=dict(orientation="h", y=-0.25))
+    return _layout(fig, title, height=320)
 
 
 def run_comparison(counts_a: dict[str, int], counts_b: dict[str, int], label_a: str, label_b: str,

@@ -19,6 +19,7 @@ TICKS = {
     "options snapshots": "core.apps.options.schedule:run_due",
     "news workflows": "core.apps.news.schedules:run_due_schedules",
     "marketplace monitor": "core.apps.listings.monitor.watches:run_due",
+    "monitoring": "core.monitoring.tick:run_due",  # resource samples, job problems, alerts
 }
 POLL_SECONDS = 10.0
 log = logging.getLogger(__name__)

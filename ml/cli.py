@@ -3,6 +3,7 @@
     python -m ml train DATA --target COL --name NAME [--task regression|classification] [--text COL]
     python -m ml predict NAME DATA --out PRED.csv [--version V]
     python -m ml models
+    python -m ml drift REFERENCE CURRENT --out REPORT.json [--columns A,B] [--alpha 0.01]
 
 DATA is a CSV, TSV, Parquet or JSON Lines file, `dataset:NAME` (a dataset's latest validated items) or
 `package:NAME[@VERSION]`. Errors are one line on stderr and exit status 2.
@@ -20,6 +21,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own usage errors: same one-line shape, same status
         self.print_usage(sys.stderr)
         raise SystemExit(_fail(message))
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1 (e.g. 0.01)")
+    return value
 
 
 def _fail(message: str) -> int:
@@ -97,6 +108,28 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_drift(args: argparse.Namespace) -> int:
+    from ml.drift import compare_frames
+    from ml.drift.files import DriftInputError, read_table, write_report
+
+    reference, current = read_table(args.reference), read_table(args.current)
+    if not set(reference.columns) & set(current.columns):
+        raise DriftInputError(f"{args.reference} and {args.current} have no column in common; compare two "
+                              "versions of the same table.")
+    columns = [c.strip() for group in args.columns or [] for c in group.split(",") if c.strip()] or None
+    report = compare_frames(reference, current, columns=columns, alpha=args.alpha)
+    if args.out:
+        write_report(report, args.out)
+    compared = len(report["columns"])
+    print(f"Compared {len(current):,} current rows with {len(reference):,} reference rows over {compared} "
+          f"column(s): {len(report['drifted'])} drifted.")
+    for line in report["summary"]:
+        print(f"  {line}")
+    if args.out:
+        print(f"Report written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m ml", description="Train, register and serve models on workbench data.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -120,20 +153,39 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="List models and their versions with metrics and aliases.",
                             description="List models and their versions with metrics and aliases.")
     models.set_defaults(handler=_cmd_models)
+    drift = sub.add_parser("drift", help="Compare CURRENT with REFERENCE column by column; report what drifted.",
+                           description="Compare CURRENT with REFERENCE column by column (CSV, Parquet or JSON "
+                                       "Lines) and report which columns drifted, with readable effect sizes.")
+    drift.add_argument("reference", metavar="REFERENCE", help="the data to compare against (e.g. training data)")
+    drift.add_argument("current", metavar="CURRENT", help="the new data")
+    drift.add_argument("--out", metavar="REPORT.json", help="write the full report as JSON here")
+    drift.add_argument("--columns", action="append", metavar="COL",
+                       help="compare only these columns (repeat or comma-separate); default: all")
+    drift.add_argument("--alpha", type=_alpha, default=0.01, metavar="A",
+                       help="false discovery rate across columns (default 0.01)")
+    drift.set_defaults(handler=_cmd_drift)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from core.auth import PermissionDenied
-    from core.config import SettingsError
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    """Errors whose message is meant for the user. Core's are only looked up once a command has loaded core, so
+    `drift` (pure pandas/scipy) does not pay seconds of store imports just to name exceptions it cannot raise."""
+    types: list[type[BaseException]] = [ValueError, OSError]
+    if "core.auth" in sys.modules:
+        types.append(sys.modules["core.auth"].PermissionDenied)
+    if "core.config" in sys.modules:
+        types.append(sys.modules["core.config"].SettingsError)
+    return tuple(types)
 
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, PermissionDenied, SettingsError, OSError) as exc:
-        # TrainingDataError and RegistryError are ValueErrors whose message says what to fix.
-        return _fail(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
     except KeyboardInterrupt:
         return _fail("interrupted")
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
+        if isinstance(exc, _user_error_types()):
+            # TrainingDataError and RegistryError are ValueErrors whose message says what to fix.
+            return _fail(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
         return _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unexpected failure'}")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.auth import Principal
 from core.config import SettingsError
+from core.plain_errors import plain_error
 from core.text_safety import markdown_without_remote_images
 
 USER_KEY = "auth_user"
@@ -17,11 +18,13 @@ USER_KEY = "auth_user"
 @st.cache_resource(show_spinner="Starting the workbench stores...")
 def _bootstrap() -> dict:
     from core.bootstrap import init_workbench
+    from core.monitoring.logs import install_log_handler
     from core.scheduler import start_scheduler
     from core.store.raw import get_raw_store
 
     info = init_workbench()
     get_raw_store()  # starts the embedded MongoDB server once for every session
+    install_log_handler()  # warnings and errors into the bounded MongoDB logs (core/monitoring/logs.py)
     start_scheduler()  # saved schedules (options snapshots, news workflows) run while the workbench runs
     return info
 
@@ -66,6 +69,29 @@ def sign_in_as(principal: Principal) -> None:
     st.session_state[USER_KEY] = principal.as_dict()
 
 
+WORK_KEY = "working_state"
+
+
+def working(name: str, default=None):
+    """The user's working state (chosen dataset, run, recipe draft). Widget values vanish when their page is
+    left, so the choices that should follow the user across pages live here, and go at sign-out."""
+    return st.session_state.get(WORK_KEY, {}).get(name, default)
+
+
+def remember(name: str, value) -> None:
+    st.session_state.setdefault(WORK_KEY, {})[name] = value
+
+
+def remembered_selectbox(label: str, options: list, name: str, key: str, **kwargs):
+    """A selectbox that opens on the working-state choice `name` (when still an option) and records the pick."""
+    current = working(name)
+    index = options.index(current) if current in options else kwargs.pop("index", 0)
+    kwargs.pop("index", None)
+    value = st.selectbox(label, options, index=index, key=key, **kwargs)
+    remember(name, value)
+    return value
+
+
 def sign_out() -> None:
     """Forget the user and all their working state: the next person at this browser starts clean
     (no job ids, chosen runs, prepared exports or download links of the previous user)."""
@@ -105,8 +131,11 @@ def job_label(kind: str) -> str:
     return kind.replace("_", " ").capitalize()
 
 
-def show_job(job_id: int, key: str) -> dict | None:
-    """A live progress panel for a job; polls while it runs, then shows the outcome."""
+def show_job(job_id: int, key: str, describe=None) -> dict | None:
+    """A live progress panel for a job; polls while it runs, then shows the outcome.
+
+    `describe(result) -> str` says in words what a finished job did; without it the job's last message shows.
+    """
     from core.store import jobs
 
     @st.fragment(run_every=1.0)
@@ -126,7 +155,15 @@ def show_job(job_id: int, key: str) -> dict | None:
     if job and job["status"] in ("queued", "running"):
         _live()
     elif job and job["status"] == "succeeded":
-        st.success(f"{job_label(job['kind'])} job {job_id} finished: {job['message']}")
+        words = describe(job["result"] or {}) if describe else job["message"]
+        st.success(f"{job_label(job['kind'])} job {job_id} finished: {words}")
     elif job:
-        st.error(f"{job_label(job['kind'])} job {job_id} failed: {job['error']}")
+        st.error(f"{job_label(job['kind'])} job {job_id} failed: {plain_error(job['error'])}")
     return job
+
+
+def next_steps(*links: tuple[str, str, str] | tuple[str, str, str, dict]) -> None:
+    """Where the work goes next, as a row of links: (page path, label, icon[, query params])."""
+    for column, link in zip(st.columns(len(links)), links, strict=True):
+        page, label, icon, *params = link
+        column.page_link(page, label=label, icon=icon, query_params=params[0] if params else None)

@@ -7,12 +7,12 @@ from core.market.checkout import CheckoutError, fulfil_checkout_session, paid_sa
 from core.market.downloads import DownloadError, package_archive, verify_downloaded_archive
 from core.market.listings import ListingError, create_listing, listing_detail, search_listings, unlist
 from core.market.reviews import ReviewError, add_review
-from core.market.stripe_gateway import PaymentProviderError
+from core.market.stripe_gateway import PaymentProviderError, stripe_enabled
 from core.market.tokens import issue_download_token, redeem_download_token
 from core.packaging.build import list_packages
 from core.text_safety import markdown_without_remote_images
 from pages._sales_admin import sales_section
-from pages._ui import require_page_user
+from pages._ui import remembered_selectbox, require_page_user
 
 MARKET_ERRORS = (ListingError, CheckoutError, DownloadError, ReviewError, PaymentProviderError, PermissionDenied)
 SORTS = {"newest": "Newest", "rating": "Best rated", "price": "Lowest price", "quality": "Highest quality"}
@@ -39,9 +39,11 @@ if user.role in ("supplier", "admin"):
         if packages.empty:
             st.caption("Build a package on the **Packages** page first.")
         else:
-            package_id = st.selectbox("Package version", packages["package_id"].tolist(), key="mkt_pkg",
-                                      format_func=lambda p: "{name} {version} ({rows} rows, {license})".format(
-                                          **packages.set_index("package_id").loc[p]))
+            # Opens on the version just built or opened on the Packages page.
+            package_id = remembered_selectbox(
+                "Package version", packages["package_id"].tolist(), "package", key="mkt_pkg",
+                format_func=lambda p: "{name} {version} ({rows} rows, {license})".format(
+                    **packages.set_index("package_id").loc[p]))
             chosen = packages.set_index("package_id").loc[package_id]
             c1, c2 = st.columns(2)
             title = c1.text_input("Title", value=chosen["name"].replace("-", " ").capitalize(), key="mkt_title")
@@ -55,7 +57,9 @@ if user.role in ("supplier", "admin"):
                 try:
                     listing = create_listing(user, int(package_id), title, description, tags, category,
                                              int(round(price * 100)), currency)
-                    st.success(f"Listed '{markdown_without_remote_images(listing['title'])}'.")
+                    st.success(f"Listed '{markdown_without_remote_images(listing['title'])}'. "
+                               "Its listing is open below, as buyers will see it.")
+                    st.session_state["mkt_open"] = listing["id"]
                 except MARKET_ERRORS as exc:
                     st.error(str(exc))
 
@@ -89,8 +93,12 @@ table = results.assign(price=results["price_cents"] / 100, currency=results["cur
      "review_count", "package_version", "seller_name"]]
 picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                       key="mkt_results",
-                      column_config={"price": st.column_config.NumberColumn("price", format="%.2f"),
-                                     "average_rating": st.column_config.NumberColumn("rating", format="%.1f / 5")})
+                      column_config={"listing_id": st.column_config.NumberColumn("listing"),
+                                     "price": st.column_config.NumberColumn("price", format="%.2f"),
+                                     "quality": st.column_config.NumberColumn("mean quality", format="%.2f"),
+                                     "average_rating": st.column_config.NumberColumn("rating", format="%.1f / 5"),
+                                     "review_count": st.column_config.NumberColumn("reviews"),
+                                     "package_version": "version", "seller_name": "seller"})
 rows = picked.selection.rows
 listing_id = int(table.iloc[rows[0]]["listing_id"]) if rows else st.session_state.get("mkt_open")
 if listing_id is None:
@@ -114,7 +122,7 @@ st.markdown(markdown_without_remote_images(listing["description"]))
 st.caption(markdown_without_remote_images(f"Version {package['version']} · licence {listing['license']} · "
                                           f"tags: {', '.join(listing['tags'])}"))
 
-sample_tab, card_tab, reviews_tab = st.tabs(["Sample rows", "Dataset card", "Reviews"])
+sample_tab, card_tab, reviews_tab = st.tabs(["Sample rows", "Dataset card", f"Reviews ({rating['review_count']})"])
 with sample_tab:
     if detail["sample"]:
         st.dataframe(pd.DataFrame(detail["sample"]), hide_index=True, width="stretch")
@@ -138,21 +146,46 @@ if listing["seller_id"] == user.id:
         except MARKET_ERRORS as exc:
             st.error(str(exc))
 elif owned is None:
-    label = "Get it for free" if not listing["price_cents"] else \
-        f"Buy for {listing['price_cents'] / 100:.2f} {listing['currency'].upper()}"
+    price = "free" if not listing["price_cents"] else \
+        f"{listing['price_cents'] / 100:.2f} {listing['currency'].upper()}"
+    label = "Get it for free" if not listing["price_cents"] else f"Buy for {price}"
     if st.button(label, type="primary", key="mkt_buy", disabled=user.role not in ("buyer", "admin")):
-        try:
-            outcome = start_purchase(user, listing_id)
-            if outcome["status"] == "redirect":
-                st.link_button("Continue to secure payment (Stripe)", outcome["url"], type="primary")
+        st.session_state["mkt_confirm"] = listing_id
+    if st.session_state.get("mkt_confirm") == listing_id:
+        with st.container(border=True):
+            st.markdown(f"**Confirm: {markdown_without_remote_images(listing['title'])}**, version "
+                        f"{package['version']}, licence {listing['license']}, price {price}.")
+            if listing["price_cents"] and stripe_enabled():
+                st.caption("Payment is taken by Stripe Checkout on the next page; you come back here afterwards.")
             else:
+                st.caption("No payment is taken: this workbench records the purchase in its internal ledger "
+                           "(for internal use and demos). You can download the dataset right after confirming.")
+            yes, no = st.columns(2)
+            if yes.button("Confirm purchase", type="primary", key="mkt_confirm_buy"):
+                try:
+                    outcome = start_purchase(user, listing_id)
+                    st.session_state.pop("mkt_confirm", None)
+                    if outcome["status"] == "redirect":
+                        st.link_button("Continue to secure payment (Stripe)", outcome["url"], type="primary")
+                    else:
+                        st.rerun()
+                except MARKET_ERRORS as exc:
+                    st.error(str(exc))
+            if no.button("Cancel", key="mkt_confirm_cancel"):
+                st.session_state.pop("mkt_confirm", None)
                 st.rerun()
-        except MARKET_ERRORS as exc:
-            st.error(str(exc))
     if user.role not in ("buyer", "admin"):
         st.caption("Buying needs a buyer account.")
 else:
     st.success("You own this dataset.")
+    paid_at = pd.Timestamp(owned["fulfilled_at"] or owned["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    amount = "free" if not owned["amount_cents"] else f"{owned['amount_cents'] / 100:.2f} {owned['currency'].upper()}"
+    method = "Stripe (card payment)" if owned["provider"] == "stripe" else \
+        "internal ledger: recorded here, no real payment was taken"
+    with st.expander(f"Receipt: sale #{owned['id']}"):
+        st.markdown(f"- Dataset: {markdown_without_remote_images(listing['title'])}, version {package['version']}\n"
+                    f"- Licence: {listing['license']}\n- Amount: {amount}\n- Date: {paid_at}\n"
+                    f"- Payment: {method}\n- Reference: `{owned['provider_ref']}`")
     if st.button("Prepare download", type="primary", key="mkt_prepare"):
         try:
             token = issue_download_token(user, owned["id"])
@@ -179,6 +212,9 @@ else:
         if st.form_submit_button("Post review"):
             try:
                 add_review(user, listing_id, stars, words)
-                st.success("Thanks, your review is posted.")
+                st.session_state["mkt_review_posted"] = listing_id
+                st.rerun()  # the rating and the Reviews tab above include it at once
             except MARKET_ERRORS as exc:
                 st.error(str(exc))
+    if st.session_state.pop("mkt_review_posted", None) == listing_id:
+        st.success("Thanks, your review is posted.")

@@ -2,11 +2,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.packaging.build import PackageBuildError, dataset_card_body, list_packages, package_detail, package_metadata
-from core.refine.runs import list_datasets, list_runs, run_detail
+from core.market.downloads import DownloadError, own_package_archive
+from core.packaging.build import (
+    PackageBuildError,
+    PackageRequest,
+    check_package_licence,
+    dataset_card_body,
+    list_packages,
+    package_detail,
+    package_metadata,
+)
+from core.refine.runs import list_datasets, list_runs, run_choice_label, run_detail
 from core.store import jobs
 from core.text_safety import markdown_without_remote_images
-from pages._ui import require_page_user, show_job
+from pages._ui import next_steps, remember, remembered_selectbox, require_page_user, show_job
 
 st.title("Packages")
 st.caption("Versioned, documented datasets built from a refinement run's kept items: data files, manifest with "
@@ -18,16 +27,17 @@ with st.expander("Build a new package version", expanded=True):
     if not datasets:
         st.info("No datasets yet: scrape or upload data first, then refine it.")
     else:
-        dataset = st.selectbox("Dataset", [d["name"] for d in datasets], key="pkg_dataset")
+        dataset = remembered_selectbox("Dataset", [d["name"] for d in datasets], "dataset", key="pkg_dataset")
         dataset_id = next(d["id"] for d in datasets if d["name"] == dataset)
         runs = list_runs(user, dataset_id)
         runs = runs[runs["status"] == "succeeded"]
         if runs.empty:
             st.info("This dataset has no finished refinement run. Run one on the **Refine** page.")
         else:
-            run_id = st.selectbox(
-                "Refinement run", runs["run_id"].tolist(), key="pkg_run",
-                format_func=lambda r: f"run {r}: {int(runs.set_index('run_id').loc[r, 'kept']):,} kept")
+            by_id = runs.set_index("run_id")
+            run_id = remembered_selectbox("Refinement run", runs["run_id"].tolist(), "run", key="pkg_run",
+                                          format_func=lambda r: run_choice_label({**by_id.loc[r].to_dict(),
+                                                                                  "run_id": r}))
             languages = sorted((run_detail(user, run_id)["metrics"].get("languages") or {}).keys())
             c1, c2 = st.columns(2)
             title = c1.text_input("Title", key="pkg_title", placeholder="e.g. European news articles 2026")
@@ -39,12 +49,24 @@ with st.expander("Build a new package version", expanded=True):
                               horizontal=True, key="pkg_change")
             description = st.text_area("Description", key="pkg_description", height=80)
             if st.button("Build package", type="primary", disabled=not (title and formats), key="pkg_build"):
-                st.session_state["pkg_job"] = jobs.submit("package", {
-                    "dataset": dataset, "run_id": int(run_id), "title": title,
-                    "license": licence, "formats": formats, "languages": keep_languages, "change": change,
-                    "description": description}, user)
+                # The build's own licence check, made now: a conflict is a message here, not a failed job.
+                problems = check_package_licence(user, PackageRequest(
+                    dataset=dataset, title=title, license=licence, run_id=int(run_id), languages=keep_languages))
+                if problems:
+                    st.error(f"The licence {licence} cannot be used for this data. "
+                             + "; ".join(problems) + ". Choose a licence every source allows, or leave those "
+                             "sources out.")
+                else:
+                    st.session_state["pkg_job"] = jobs.submit("package", {
+                        "dataset": dataset, "run_id": int(run_id), "title": title,
+                        "license": licence, "formats": formats, "languages": keep_languages, "change": change,
+                        "description": description}, user)
 if "pkg_job" in st.session_state:
-    show_job(st.session_state["pkg_job"], key="pkg")
+    job = show_job(st.session_state["pkg_job"], key="pkg", describe=lambda result: (
+        f"{result['name']} {result['version']} is published with {result['rows']:,} rows."))
+    if job and job["status"] == "succeeded":
+        remember("package", job["result"]["package_id"])
+        next_steps(("pages/marketplace.py", "List it for sale on the Marketplace", ":material/storefront:"))
 
 packages = list_packages(user)
 st.subheader("Versions")
@@ -52,13 +74,37 @@ if packages.empty:
     st.caption("No packages yet.")
     st.stop()
 st.dataframe(packages.drop(columns=["path"]), hide_index=True, width="stretch",
-             column_config={"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")})
+             column_config={"package_id": st.column_config.NumberColumn("package"),
+                            "run_id": st.column_config.NumberColumn("refinement run"), "license": "licence",
+                            "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")})
 published = packages[packages["status"] == "published"]
 if published.empty:
     st.stop()
-choice = st.selectbox("Open a version", published["package_id"].tolist(), key="pkg_open",
-                      format_func=lambda p: "{name} {version}".format(**published.set_index("package_id").loc[p]))
+choice = remembered_selectbox(
+    "Open a version", published["package_id"].tolist(), "package", key="pkg_open",
+    format_func=lambda p: "{name} {version}".format(**published.set_index("package_id").loc[p]))
 package = package_detail(user, int(choice))
+if st.button("Prepare a download of this version", key="pkg_prepare"):
+    try:
+        st.session_state["pkg_archive"] = (int(choice), *own_package_archive(user, int(choice)))
+    except DownloadError as exc:
+        st.error(str(exc))
+prepared = st.session_state.get("pkg_archive")
+if prepared and prepared[0] == int(choice):
+    st.download_button(f"Download {prepared[1]} ({len(prepared[2]) / 1e6:.1f} MB)", prepared[2],
+                       file_name=prepared[1], mime="application/zip", key="pkg_download")
+with st.expander("Upload this version to a bucket (S3)"):
+    st.caption("Every file is uploaded to <bucket URL>/<name>/<version>/ and read back to verify its SHA-256. "
+               "Credentials come from the workbench settings; a private endpoint must be on the network allow-list.")
+    dest_left, dest_right = st.columns(2)
+    dest_url = dest_left.text_input("Bucket URL", key="pkg_bucket_url", placeholder="s3://my-bucket/packages")
+    dest_endpoint = dest_right.text_input("Endpoint URL (S3-compatible services)", key="pkg_bucket_endpoint")
+    if st.button("Upload to bucket", disabled=not dest_url, key="pkg_bucket_upload"):
+        st.session_state["pkg_bucket_job"] = jobs.submit("bucket_package_upload", {
+            "package_id": int(choice), "url": dest_url, "endpoint_url": dest_endpoint or None}, user)
+    if "pkg_bucket_job" in st.session_state:
+        show_job(st.session_state["pkg_bucket_job"], key="pkg_bucket", describe=lambda result: (
+            f"Uploaded {result['files']} files to {result['url']}; every checksum verified."))
 root = Path(package["path"])
 # Where files sit on the server helps an operator and tells everyone else about the server's disk.
 shows_server_paths = user.role == "admin"

@@ -2,9 +2,9 @@ import pandas as pd
 import streamlit as st
 
 from core import quality_charts as qc
-from core.refine.runs import items_by_ids, list_runs, run_detail, run_tables
+from core.refine.runs import items_by_ids, list_runs, run_choice_label, run_detail, run_tables
 from core.text_safety import markdown_without_remote_images
-from pages._ui import require_page_user
+from pages._ui import next_steps, remember, remembered_selectbox, require_page_user
 
 st.title("Quality")
 st.caption("What a refinement run did: the funnel, each signal's distribution with its threshold, breakdowns, "
@@ -20,13 +20,13 @@ if runs.empty:
 
 def _label(run_id: int) -> str:
     row = runs.set_index("run_id").loc[run_id]
-    return f"run {run_id} · {row['dataset']} · kept {int(row['kept']):,}/{int(row['input']):,}"
+    return f"{row['dataset']} · {run_choice_label({**row.to_dict(), 'run_id': run_id})}"
 
 
 run_ids = runs["run_id"].tolist()
-default = st.session_state.get("quality_run")
-run_id = st.selectbox("Refinement run", run_ids, index=run_ids.index(default) if default in run_ids else 0,
-                      format_func=_label, key="quality_run_select")
+# Opens on the run the user is working with (the one Refine just recorded, or last opened here or on Packages).
+run_id = remembered_selectbox("Refinement run", run_ids, "run", key="quality_run_select", format_func=_label)
+remember("dataset", runs.set_index("run_id").loc[run_id, "dataset"])  # a run opened here is of the dataset in hand
 
 
 @st.cache_data(show_spinner="Loading the run...", max_entries=3)
@@ -43,6 +43,8 @@ c2.metric("Kept", f"{counts['kept']:,}")
 c3.metric("Mean quality (kept)", f"{metrics.get('mean_quality_kept') or 0:.2f}")
 c4.metric("Recipe", detail["recipe_hash"])
 st.plotly_chart(qc.rule_funnel(counts["funnel"], counts["input"]), width="stretch", key="q_funnel")
+next_steps(("pages/packages.py", f"Package the {counts['kept']:,} kept items of run {run_id}",
+            ":material/inventory_2:"))
 
 thresholds = {}
 for rule in detail["recipe"].get("rules", []):

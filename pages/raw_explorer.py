@@ -43,6 +43,11 @@ def _sources(principal, app: str) -> list[str]:
     return explore.source_ids(principal, app)
 
 
+@st.cache_data(ttl=5, show_spinner=False)
+def _match_count(principal, app: str, flt: explore.RawFilter) -> tuple[int, bool]:
+    return explore.count_matches(principal, app, flt)
+
+
 apps = _apps()
 if not apps:
     st.info("The raw store is empty. Scrape the demo sources on **Sources & Scraping** or **Upload** a file.")
@@ -84,9 +89,10 @@ nav_prev, nav_info, nav_next = st.columns([1, 3, 1])
 if nav_prev.button("Previous", disabled=page == 0, key="rawx_prev", width="stretch"):
     st.session_state["rawx_page"] = page - 1
     st.rerun()
-store_total = f" · {get_raw_store().estimated_count(app):,} in {app}" if user.role == "admin" else ""
+matches, more_than = _match_count(user, app, flt)
+matching = f"more than {matches:,}" if more_than else f"{matches:,}"
 nav_info.caption(f"Page {page + 1} · records {page * PAGE_SIZE + 1 if len(table) else 0}-"
-                 f"{page * PAGE_SIZE + len(table)}{store_total}")
+                 f"{page * PAGE_SIZE + len(table)} of {matching} matching")
 if nav_next.button("Next", disabled=not has_more, key="rawx_next", width="stretch"):
     st.session_state["rawx_page"] = page + 1
     st.rerun()
@@ -106,6 +112,7 @@ st.session_state["rawx_table_key"] = table_key
 selection = st.dataframe(
     table, hide_index=True, width="stretch", key=table_key, on_select="rerun", selection_mode="multi-row",
     column_config={"url": st.column_config.LinkColumn("url", display_text=None),
+                   "source_id": st.column_config.TextColumn("source"),
                    "fetched_at": st.column_config.DatetimeColumn("fetched at", format="YYYY-MM-DD HH:mm:ss")},
 )
 selected_rows = table.iloc[[row for row in selection.selection.rows if 0 <= row < len(table)]]
@@ -185,7 +192,9 @@ if detail_id:
         content = doc.get("raw_content") or ""
         if len(content) > MAX_SOURCE_CHARS:
             st.caption(f"Showing the first {MAX_SOURCE_CHARS:,} of {len(content):,} characters.")
-        st.code(content[:MAX_SOURCE_CHARS], language="html" if content.lstrip().startswith("<") else None)
+        # As text with long lines wrapped (a page is often one line of HTML); never rendered.
+        st.code(content[:MAX_SOURCE_CHARS], language="html" if content.lstrip().startswith("<") else None,
+                wrap_lines=True, height=480)
     with prov_tab:
         st.json({"source_id": doc["source_id"], "url": doc.get("url"), "fetched_at": str(doc.get("fetched_at")),
                  "content_hash": doc.get("content_hash"), **detail["provenance"]})

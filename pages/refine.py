@@ -8,7 +8,9 @@ from core.refine.recipe import DUPLICATE_POLICIES, PII_POLICIES, RecipeError, pa
 from core.refine.runs import RefineError, items_by_ids, list_datasets
 from core.refine.service import cached_signals, preview, recipe_for, signals_path
 from core.store import jobs
-from pages._ui import require_page_user, show_job
+from pages._ui import next_steps, remember, remembered_selectbox, require_page_user, show_job, working
+
+HISTOGRAM_TITLES = {"text_length": "text length (characters)"}
 
 st.title("Refine")
 st.caption("Signals are computed once per item; moving a threshold re-applies the recipe to them at once. "
@@ -20,11 +22,13 @@ if not datasets:
     st.stop()
 
 names = [d["name"] for d in datasets]
-dataset_name = st.selectbox("Dataset", names, key="ref_dataset")
+dataset_name = remembered_selectbox("Dataset", names, "dataset", key="ref_dataset")
 dataset = next(d for d in datasets if d["name"] == dataset_name)
 
 
-@st.cache_data(show_spinner="Loading signals...", max_entries=4)
+# A resource, not data: cache_data would unpickle a fresh copy of the whole table on every slider move.
+# Nothing below modifies the table; the file's mtime in the key picks up newly computed signals.
+@st.cache_resource(show_spinner="Loading signals...", max_entries=4)
 def _signals(principal, name: str, modified: float) -> pd.DataFrame | None:
     return cached_signals(principal, name)
 
@@ -37,110 +41,143 @@ if signals is None:
     if st.button("Compute signals", type="primary", key="ref_compute"):
         st.session_state[job_key] = jobs.submit("signals", {"dataset": dataset_name}, user)
     if job_key in st.session_state:
-        show_job(st.session_state[job_key], key="ref_sig")
+        show_job(st.session_state[job_key], key="ref_sig",
+                 describe=lambda result: f"signals of {result.get('items', 0):,} items are ready.")
     st.stop()
 
 uploaded = st.file_uploader("Load a recipe (YAML)", type=["yaml", "yml"], key="ref_recipe_file")
+# The draft (loaded recipe and moved thresholds) follows the user when they leave the page and come back.
+draft = working("recipe_draft")
+draft = draft if draft and draft["dataset"] == dataset_name else None
 try:
-    base = recipe_from_yaml(uploaded.getvalue().decode("utf-8")) if uploaded else recipe_for(dataset["app"])
+    if uploaded:
+        base = recipe_from_yaml(uploaded.getvalue().decode("utf-8"))
+    else:
+        base = parse_recipe(draft["base"]) if draft else recipe_for(dataset["app"])
 except (RecipeError, UnicodeDecodeError) as exc:
     st.error(f"That recipe cannot be used: {exc}")
     base = recipe_for(dataset["app"])
+shown = parse_recipe(draft["recipe"]) if draft and draft["base_hash"] == base.hash else base
+if shown.hash != base.hash and st.button("Reset to the default recipe", key="ref_reset"):
+    remember("recipe_draft", None)
+    for widget_key in [k for k in st.session_state if str(k).startswith("ref_rule_")]:
+        del st.session_state[widget_key]
+    st.rerun()
 
-st.subheader(f"Recipe: {base.name}")
-# Controls on the left, their effect on the right: the point is to see a threshold's effect as it moves.
-controls, effect = st.columns([2, 3], gap="large")
-languages = sorted(signals["language"].dropna().unique().tolist()) if "language" in signals else []
-rules, histograms = [], []
-for position, rule in enumerate(base.rules):
-    key = f"ref_rule_{position}_{base.hash}"
-    with controls.container(border=True):
-        if rule.kind == "min_length":
-            value = st.slider("Minimum text length (characters)", 0, 5000, int(rule.min), 50, key=key)
-            rules.append({"min_length": value})
-        elif rule.kind == "threshold":
-            body = {"column": rule.column}
-            values = pd.to_numeric(signals[rule.column], errors="coerce") if rule.column in signals else pd.Series()
-            # Scores live in 0..1; counts and flags (field_error_count, price_outlier) may go higher.
-            top = max(1.0, float(values.max()) if values.notna().any() else 1.0,
-                      *(b for b in (rule.min, rule.max) if b is not None))
-            step = 0.01 if top <= 1.0 else 1.0
-            for bound in ("min", "max"):
-                if getattr(rule, bound) is not None:
-                    body[bound] = st.slider(f"{'Minimum' if bound == 'min' else 'Maximum'} {rule.column}", 0.0, top,
-                                            float(getattr(rule, bound)), step, key=f"{key}_{bound}")
-            rules.append({"threshold": body})
-            if rule.column in signals:
-                histograms.append((rule.column, body.get("min"), body.get("max")))
-        elif rule.kind == "languages":
-            allowed = st.multiselect("Allowed languages (empty: any)", languages,
-                                     default=[x for x in (rule.allowed or ()) if x in languages], key=key)
-            confidence = st.slider("Minimum language confidence", 0.0, 1.0, float(rule.min_confidence), 0.05,
-                                   key=key + "_conf")
-            rules.append({"languages": {"allowed": allowed or "any", "min_confidence": confidence}})
-        elif rule.kind == "values":
-            chosen = list(rule.allowed) if rule.allowed is not None else list(rule.exclude)
-            options = sorted(set(signals[rule.column].dropna().astype(str)) | set(chosen)) \
-                if rule.column in signals else chosen
-            if rule.allowed is not None:
-                allowed = st.multiselect(f"Keep only items whose {rule.column} is", options, default=chosen, key=key)
-                rules.append({"values": {"column": rule.column, "allow": allowed}})
-            else:
-                excluded = st.multiselect(f"Drop items whose {rule.column} is", options, default=chosen, key=key)
-                rules.append({"values": {"column": rule.column, "exclude": excluded}})
-        elif rule.kind == "pii":
-            policy = st.selectbox("Personal data", PII_POLICIES, index=PII_POLICIES.index(rule.policy), key=key)
-            rules.append({"pii": policy})
-        elif rule.kind == "duplicates":
-            policy = st.selectbox("Duplicates", DUPLICATE_POLICIES, index=DUPLICATE_POLICIES.index(rule.policy),
-                                  key=key)
-            rules.append({"duplicates": policy})
+# A fragment: moving a threshold reruns only the recipe, its preview and the run controls, not the page
+# around them (dataset list, signal loading, recipe file), which keeps a redraw well under half a second.
+@st.fragment
+def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> None:
+    st.subheader(f"Recipe: {base.name}")
+    # Controls on the left, their effect on the right: the point is to see a threshold's effect as it moves.
+    controls, effect = st.columns([2, 3], gap="large")
+    languages = sorted(signals["language"].dropna().unique().tolist()) if "language" in signals else []
+    rules, histograms = [], []
+    for position, rule in enumerate(shown.rules):
+        key = f"ref_rule_{position}_{base.hash}"
+        with controls.container(border=True):
+            if rule.kind == "min_length":
+                value = st.slider("Minimum text length (characters)", 0, 5000, int(rule.min), 50, key=key)
+                rules.append({"min_length": value})
+                if "text_length" in signals:  # the rule that moves results most: show where the texts lie
+                    histograms.append(("text_length", value, None))
+            elif rule.kind == "threshold":
+                body = {"column": rule.column}
+                values = pd.to_numeric(signals[rule.column], errors="coerce") if rule.column in signals \
+                    else pd.Series()
+                # Scores live in 0..1; counts and flags (field_error_count, price_outlier) may go higher.
+                top = max(1.0, float(values.max()) if values.notna().any() else 1.0,
+                          *(b for b in (rule.min, rule.max) if b is not None))
+                step = 0.01 if top <= 1.0 else 1.0
+                for bound in ("min", "max"):
+                    if getattr(rule, bound) is not None:
+                        body[bound] = st.slider(f"{'Minimum' if bound == 'min' else 'Maximum'} {rule.column}", 0.0,
+                                                top, float(getattr(rule, bound)), step, key=f"{key}_{bound}")
+                rules.append({"threshold": body})
+                if rule.column in signals:
+                    histograms.append((rule.column, body.get("min"), body.get("max")))
+            elif rule.kind == "languages":
+                allowed = st.multiselect("Allowed languages (empty: any)", languages,
+                                         default=[x for x in (rule.allowed or ()) if x in languages], key=key)
+                confidence = st.slider("Minimum language confidence", 0.0, 1.0, float(rule.min_confidence), 0.05,
+                                       key=key + "_conf")
+                rules.append({"languages": {"allowed": allowed or "any", "min_confidence": confidence}})
+            elif rule.kind == "values":
+                chosen = list(rule.allowed) if rule.allowed is not None else list(rule.exclude)
+                options = sorted(set(signals[rule.column].dropna().astype(str)) | set(chosen)) \
+                    if rule.column in signals else chosen
+                if rule.allowed is not None:
+                    allowed = st.multiselect(f"Keep only items whose {rule.column} is", options, default=chosen,
+                                             key=key)
+                    rules.append({"values": {"column": rule.column, "allow": allowed}})
+                else:
+                    excluded = st.multiselect(f"Drop items whose {rule.column} is", options, default=chosen, key=key)
+                    rules.append({"values": {"column": rule.column, "exclude": excluded}})
+            elif rule.kind == "pii":
+                policy = st.selectbox("Personal data", PII_POLICIES, index=PII_POLICIES.index(rule.policy), key=key)
+                rules.append({"pii": policy})
+            elif rule.kind == "duplicates":
+                policy = st.selectbox("Duplicates", DUPLICATE_POLICIES, index=DUPLICATE_POLICIES.index(rule.policy),
+                                      key=key)
+                rules.append({"duplicates": policy})
 
-recipe_dict = {**base.to_dict(), "rules": rules}
-try:
-    recipe = parse_recipe(recipe_dict)
-except RecipeError as exc:
-    st.error(f"The recipe is not valid: {exc}")
-    st.stop()
-outcome = preview(signals, recipe)
-decisions, funnel = outcome["decisions"], outcome["funnel"]
-kept = int(decisions["kept"].sum())
-with effect:
-    c1, c2 = st.columns(2)
-    c1.metric("Items", f"{len(decisions):,}")
-    c2.metric("Would keep", f"{kept:,} ({kept / max(len(decisions), 1):.0%})")
-    st.caption(f"Recipe id {recipe.hash}: the same rules always give the same id.")
-    st.plotly_chart(quality_charts.rule_funnel(funnel, len(decisions)), width="stretch", key="ref_funnel")
-for column, low, high in histograms:
-    st.plotly_chart(quality_charts.signal_histogram(signals[column], low, high, title=column), width="stretch",
-                    key=f"ref_hist_{column}")
-
-st.subheader("Samples")
-kept_tab, dropped_tab = st.tabs(["Would keep", "Would drop"])
-for tab, mask in ((kept_tab, decisions["kept"]), (dropped_tab, ~decisions["kept"])):
-    with tab:
-        sample = decisions[mask].head(8)
-        if sample.empty:
-            st.caption("None.")
-            continue
-        texts = items_by_ids(user, sample["id"].tolist()).set_index("id")
-        rows = [{"id": r.id, "reason": r.drop_reason or "kept", "title": texts.at[r.id, "title"] if r.id in
-                 texts.index else "", "text": str(texts.at[r.id, "text"])[:300] if r.id in texts.index else ""}
-                for r in sample.itertuples()]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-
-left, right = st.columns(2)
-left.download_button("Save recipe as YAML", recipe.to_yaml(), file_name=f"{recipe.name}-{recipe.hash}.yaml",
-                     key="ref_save")
-if right.button("Run refinement", type="primary", key="ref_run"):
+    recipe_dict = {**base.to_dict(), "rules": rules}
     try:
-        st.session_state["ref_run_job"] = jobs.submit(
-            "refine", {"dataset": dataset_name, "recipe": recipe.to_dict()}, user)
-    except RefineError as exc:
-        st.error(str(exc))
-if "ref_run_job" in st.session_state:
-    job = show_job(st.session_state["ref_run_job"], key="ref_run")
-    if job and job["status"] == "succeeded":
-        st.session_state["quality_run"] = job["result"]["run_id"]
-        st.page_link("pages/quality.py", label=f"Open run {job['result']['run_id']} on the Quality page",
-                     icon=":material/insights:")
+        recipe = parse_recipe(recipe_dict)
+    except RecipeError as exc:
+        st.error(f"The recipe is not valid: {exc}")
+        return
+    remember("recipe_draft", {"dataset": dataset_name, "base": base.to_dict(), "base_hash": base.hash,
+                              "recipe": recipe_dict})
+    outcome = preview(signals, recipe)
+    decisions, funnel = outcome["decisions"], outcome["funnel"]
+    kept = int(decisions["kept"].sum())
+    with effect:
+        c1, c2 = st.columns(2)
+        c1.metric("Items", f"{len(decisions):,}")
+        c2.metric("Would keep", f"{kept:,} ({kept / max(len(decisions), 1):.0%})")
+        st.caption(f"Recipe id {recipe.hash}: the same rules always give the same id.")
+        st.plotly_chart(quality_charts.rule_funnel(funnel, len(decisions)), width="stretch", key="ref_funnel")
+    for column, low, high in histograms:
+        title = HISTOGRAM_TITLES.get(column, column)
+        st.plotly_chart(quality_charts.signal_histogram(signals[column], low, high, title=title), width="stretch",
+                        key=f"ref_hist_{column}")
+
+    st.subheader("Samples")
+    kept_tab, dropped_tab = st.tabs(["Would keep", "Would drop"])
+    for tab, mask in ((kept_tab, decisions["kept"]), (dropped_tab, ~decisions["kept"])):
+        with tab:
+            sample = decisions[mask].head(8)
+            if sample.empty:
+                st.caption("None.")
+                continue
+            texts = items_by_ids(user, sample["id"].tolist()).set_index("id")
+            rows = [{"id": r.id, "reason": r.drop_reason or "kept", "title": texts.at[r.id, "title"] if r.id in
+                     texts.index else "", "text": str(texts.at[r.id, "text"])[:300] if r.id in texts.index else ""}
+                    for r in sample.itertuples()]
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                         column_config={"reason": st.column_config.TextColumn("decision")})
+
+    left, right = st.columns(2)
+    left.download_button("Save recipe as YAML", recipe.to_yaml(), file_name=f"{recipe.name}-{recipe.hash}.yaml",
+                         key="ref_save")
+    # One job panel per dataset: switching datasets never shows another dataset's run.
+    run_job_key = f"ref_run_job_{dataset_name}"
+    if right.button("Run refinement", type="primary", key="ref_run"):
+        try:
+            st.session_state[run_job_key] = jobs.submit(
+                "refine", {"dataset": dataset_name, "recipe": recipe.to_dict()}, user)
+        except RefineError as exc:
+            st.error(str(exc))
+    if run_job_key in st.session_state:
+        job = show_job(st.session_state[run_job_key], key="ref_run", describe=lambda result: (
+            f"run {result['run_id']} kept {result['kept']:,} of {result['input']:,} items; "
+            "the rest carry the rule that dropped them."))
+        if job and job["status"] == "succeeded":
+            remember("run", job["result"]["run_id"])
+            next_steps(("pages/quality.py", f"Open run {job['result']['run_id']} on the Quality page",
+                        ":material/insights:"),
+                       ("pages/packages.py", "Package the kept items", ":material/inventory_2:"))
+
+
+recipe_workbench(signals, base, shown, dataset_name)

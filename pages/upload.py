@@ -4,7 +4,7 @@ import streamlit as st
 from core.auth import PermissionDenied
 from core.sources.ingest import ORIGINS, ingest_upload
 from core.sources.upload_formats import SUPPORTED_SUFFIXES, UploadError
-from pages._ui import require_page_user
+from pages._ui import next_steps, remember, require_page_user
 
 COMMON_LICENSES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "ODC-By-1.0", "ODbL-1.0", "MIT", "Apache-2.0",
                    "CC-BY-NC-4.0", "Other (type an SPDX id)"]
@@ -30,7 +30,7 @@ notes = st.text_area("Notes (provenance, collection method, caveats)", key="uplo
 attested = st.checkbox("I have the right to supply this data, under the licence above.", key="upload_attest")
 
 if st.button("Upload and ingest", type="primary", disabled=not (files and attested and dataset), key="upload_go"):
-    rejected_rows = []
+    rejected_rows, ingested = [], False
     for uploaded in files:
         bar = st.progress(0.0, text=f"{uploaded.name}: starting")
         try:
@@ -52,6 +52,7 @@ if st.button("Upload and ingest", type="primary", disabled=not (files and attest
         cols[3].metric("Items created", f"{report.items_created:,}")
         rejected_rows.extend({"file": f, "line": line, "reason": why} for f, line, why in report.rejected)
         st.success(f"{uploaded.name} ingested into {report.app}/{report.dataset}.")
+        ingested = True
         if report.warnings:
             lines = ", ".join(str(line) for _, line, _ in report.warnings[:20])
             st.info(f"{len(report.warnings)} row(s) kept with a repair (line {lines}"
@@ -59,5 +60,9 @@ if st.button("Upload and ingest", type="primary", disabled=not (files and attest
     if rejected_rows:
         st.warning(f"{len(rejected_rows)} row(s) were rejected; the other rows were kept.")
         st.dataframe(pd.DataFrame(rejected_rows), hide_index=True, width="stretch")
+    if ingested:
+        remember("dataset", dataset.strip())  # Refine and Packages open on the dataset just uploaded to
+        next_steps(("pages/raw_explorer.py", "Open the records in Raw Explorer", ":material/manage_search:"),
+                   ("pages/refine.py", f"Refine {dataset.strip()}", ":material/tune:"))
 elif files and not attested:
     st.caption("Tick the attestation to enable the upload: nothing is ingested without it.")

@@ -193,3 +193,61 @@ def refine_demo_news(page) -> None:
     page.get_by_role("button", name="Run refinement").click()
     wait_for_text(page, r"Refine job \d+ finished")
 
+
+
+# -- phones ------------------------------------------------------------------------------------------
+PHONE_WIDTH = 390
+_OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [];
+  for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+    const box = el.getBoundingClientRect();
+    // Elements inside a horizontally scrolling box (a data grid, a code block) scroll on their own.
+    if (box.width > 0 && box.right > width + 1 && !el.closest('[data-testid="stDataFrame"], pre, .stPlotlyChart')) {
+      wide.push((el.getAttribute('data-testid') || el.tagName.toLowerCase()) + ' ends at ' + Math.round(box.right));
+    }
+  }
+  return {page: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 5)};
+}"""
+
+
+def horizontal_overflow(page) -> list[str]:
+    """What sticks out to the right of the viewport (empty when the page fits its width)."""
+    found = page.evaluate(_OVERFLOW_JS)
+    problems = list(found["wide"])
+    if found["page"] > found["width"] + 1:
+        problems.insert(0, f"the page scrolls sideways ({found['page']} px in a {found['width']} px viewport)")
+    return problems
+
+
+def _sidebar_open(page) -> bool:
+    return page.locator("[data-testid='stSidebarNavLink']").first.is_visible()
+
+
+def _open_full_navigation(page) -> None:
+    """Open the collapsed phone sidebar and expand its "View N more" list."""
+    if not _sidebar_open(page):
+        page.locator("[data-testid='stExpandSidebarButton']").first.click()
+        page.wait_for_timeout(400)
+    more = page.locator("[data-testid='stSidebarNavViewButton']", has_text="more")
+    if more.count():
+        more.first.click()
+        page.wait_for_timeout(300)
+
+
+def nav_titles_on_phone(page) -> list[str]:
+    """Every page title in the navigation."""
+    _open_full_navigation(page)
+    links = page.locator("[data-testid='stSidebarNavLink']")
+    return [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())]
+
+
+def open_page_on_phone(page, title: str) -> None:
+    """Open a page from the phone-width sidebar, then close the sidebar so the page itself shows."""
+    _open_full_navigation(page)
+    page.locator("[data-testid='stSidebarNavLink']", has_text=title).first.click()
+    wait_idle(page)
+    if _sidebar_open(page):
+        page.locator("[data-testid='stSidebarCollapseButton']").first.click()
+        page.wait_for_timeout(400)
+    assert_no_streamlit_exception(page, f"{title} at phone width")

@@ -5,10 +5,14 @@ import re
 
 import pytest
 from browser_helpers import (
+    PHONE_WIDTH,
     assert_no_streamlit_exception,
     browser_page,
     choose,
+    horizontal_overflow,
+    nav_titles_on_phone,
     open_page,
+    open_page_on_phone,
     refine_demo_news,
     screenshot,
     select_first_row,
@@ -54,6 +58,9 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         screenshot(page, "flow-2-raw-record")
 
         refine_demo_news(page)
+        # The outcome in words and the next steps as links.
+        wait_for_text(page, r"Refine job \d+ finished: run \d+ kept [\d,]+ of [\d,]+ items")
+        page.get_by_role("link", name=re.compile(r"Open run \d+ on the Quality page")).wait_for()
         screenshot(page, "flow-3-refine")
         assert_no_streamlit_exception(page, "Refine after run")
 
@@ -66,6 +73,10 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         page.get_by_role("combobox", name="Open a cluster").scroll_into_view_if_needed()
         assert_no_streamlit_exception(page, "Quality duplicate cluster")
         screenshot(page, "flow-4b-duplicate-cluster")
+
+        open_page(page, "Refine")  # back on Refine: the dataset chosen before is still chosen
+        assert page.locator("[data-testid='stSelectbox']", has_text="demo-news").count()
+        page.get_by_text("Would keep").first.wait_for()
 
         open_page(page, "Packages")
         choose(page, "Dataset", "demo-news")
@@ -84,11 +95,15 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         screenshot(page, "flow-6-listed")
 
         sign_in_again(page, "Demo buyer")
-        # A buyer's only page is the Marketplace: it opens at once, with no other page in the navigation.
+        # A buyer's only page is the Marketplace: it opens at once, with no other page in the navigation,
+        # and nothing of the admin's session (the listing they had open) shows.
         page.get_by_role("heading", name="Marketplace").first.wait_for()
+        wait_for_text(page, "Select a dataset to see its details")
         assert not page.locator("[data-testid='stSidebarNavLink']", has_text="Raw Explorer").count()
         select_first_row(page)
         page.get_by_role("button", name=re.compile("^(Get it for free|Buy for)")).click()
+        wait_for_text(page, "internal ledger")  # the confirmation says no real payment is taken
+        page.get_by_role("button", name="Confirm purchase").click()
         wait_for_text(page, "You own this dataset")
         page.get_by_role("button", name="Prepare download").click()
         wait_for_text(page, "Every file matches the sha256")
@@ -99,11 +114,16 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         page.get_by_label("What was it like to use?").fill("Clean, multilingual and well documented.")
         page.get_by_role("button", name="Post review").click()
         wait_for_text(page, "your review is posted")
+        rating = page.locator("[data-testid='stMetric']", has_text="Rating")
+        assert "(1)" in rating.inner_text()  # the review counts at once, without another rerun
         assert_no_streamlit_exception(page, "Marketplace after review")
         screenshot(page, "flow-7-bought-and-reviewed")
 
         # The admin revokes that sale (a ledger sale: recorded, no Stripe call); the buyer's downloads stop.
         sign_in_again(page, "Try the demo")
+        open_page(page, "Refine")  # a new session: no job panel of the earlier one
+        page.get_by_text("Would keep").first.wait_for()
+        assert not page.get_by_text(re.compile(r"Refine job \d+")).count()
         open_page(page, "Marketplace")
         page.get_by_text("Sales", exact=True).first.click()
         wait_idle(page)
@@ -114,3 +134,14 @@ def test_scrape_refine_package_list_buy_download_review(app_url):
         wait_for_text(page, r"Sale #\d+ is now refunded; its downloads have stopped")
         assert_no_streamlit_exception(page, "Marketplace after revoking")
         screenshot(page, "flow-8-admin-revoked-sale")
+
+        # Phones: every page fits a 390 px wide screen, with the demo's data in it.
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+        wait_idle(page)
+        overflowing = {}
+        for title in nav_titles_on_phone(page):
+            open_page_on_phone(page, title)
+            if problems := horizontal_overflow(page):
+                overflowing[title] = problems
+            screenshot(page, "phone-" + title.lower().replace(" ", "-").replace("&", "and"))
+        assert not overflowing, overflowing

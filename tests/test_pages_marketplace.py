@@ -50,8 +50,15 @@ def test_buyer_searches_buys_downloads_and_reviews(workbench):
     button(at, "Buy for 15.00 USD").click().run()
     assert_no_exception(at)
     buyer = auth.demo_principal("buyer")
-    assert paid_sale(buyer.id, listing["id"]) is not None
-    at.run()
+    assert paid_sale(buyer.id, listing["id"]) is None  # nothing is bought before the confirmation
+    assert any("internal ledger" in c.value and "No payment is taken" in c.value for c in at.caption)
+    button(at, "Confirm purchase").click().run()
+    assert_no_exception(at)
+    sale = paid_sale(buyer.id, listing["id"])
+    assert sale is not None
+    receipt = [e for e in at.expander if e.label == f"Receipt: sale #{sale['id']}"]
+    assert receipt and "no real payment was taken" in receipt[0].markdown[0].value
+    assert "15.00 USD" in receipt[0].markdown[0].value
     button(at, "Prepare download").click().run()
     assert_no_exception(at)
     assert any("sha256" in c.value for c in at.caption)
@@ -60,6 +67,19 @@ def test_buyer_searches_buys_downloads_and_reviews(workbench):
     button(at, "Post review").click().run()
     assert_no_exception(at)
     assert any("review is posted" in s.value for s in at.success)
+    # The same run that confirms the review shows it: the rating and the Reviews tab already count it.
+    assert [m.value for m in at.metric if m.label == "Rating"] == ["4.0 (1)"]
+    assert "Reviews (1)" in [t.label for t in at.tabs]
+
+
+def test_cancelling_the_confirmation_buys_nothing(workbench):
+    listing = _listed(price_cents=700)
+    at = _open(listing, "buyer")
+    button(at, "Buy for 7.00 USD").click().run()
+    button(at, "Cancel").click().run()
+    assert_no_exception(at)
+    assert not [b for b in at.button if b.label == "Confirm purchase"]
+    assert paid_sale(auth.demo_principal("buyer").id, listing["id"]) is None
 
 
 def test_supplier_cannot_buy_and_sees_a_clear_message(workbench):

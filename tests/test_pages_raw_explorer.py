@@ -39,6 +39,11 @@ def test_browse_page_and_filter(workbench, raw_store):
     assert_no_exception(at)
     frame = at.dataframe[0].value
     assert len(frame) == 35 and set(frame["source_id"]) == {"s1"}
+    # The count line counts the matches, not the collection.
+    assert any("records 1-35 of 35 matching" in c.value for c in at.caption), [c.value for c in at.caption]
+    at.text_input(key="rawx_text").input("item").run()
+    assert_no_exception(at)
+    assert any("of 35 matching" in c.value for c in at.caption), [c.value for c in at.caption]
     at.text_input(key="rawx_text").input("nothingmatchesthis").run()
     assert "No records match" in at.info[0].value
 
@@ -55,3 +60,15 @@ def test_select_open_and_label(workbench, raw_store):
     at.button(key="rawx_good").click().run()
     assert_no_exception(at)
     assert explore.labels_for(as_admin(), app, [first_id]) == {first_id: "good"}
+
+
+def test_uploaded_rows_show_their_own_title_and_no_dead_link(workbench, raw_store):
+    from core.sources.ingest import ingest_upload
+
+    dataset = f"rx-upload-{uuid.uuid4().hex[:6]}"
+    csv_text = "headline,body\nTram line approved,The council approved the tram plan.\n,No headline on this row\n"
+    ingest_upload(as_admin(), "stories.csv", csv_text.encode(), app="uploads", dataset=dataset,
+                  license="CC-BY-4.0", origin="enterprise", attested=True)
+    table, _ = explore.raw_page(as_admin(), "uploads", explore.RawFilter(source_id=f"upload:{dataset}"))
+    assert sorted(table["title"]) == ["No headline on this row", "Tram line approved"]
+    assert table["url"].isna().all()  # upload://... names a file row, not a page: no link

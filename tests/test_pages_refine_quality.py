@@ -22,7 +22,7 @@ def test_refine_page_moves_a_slider_and_runs(workbench):
     assert_no_exception(at)
     assert at.metric[1].value != before  # the preview follows the threshold at once
     button(at, "Run refinement").click().run()
-    job = jobs.wait_for(at.session_state["ref_run_job"], timeout_s=120)
+    job = jobs.wait_for(at.session_state[f"ref_run_job_{name}"], timeout_s=120)
     assert job["status"] == "succeeded", job["error"]
     assert job["result"]["kept"] < job["result"]["input"]
     at.run()

@@ -51,3 +51,28 @@ def test_quality_over_time_and_comparison():
     assert [round(y, 2) for y in fig.data[0].y] == [0.3]
     cmp = qc.run_comparison({"min_quality": 3}, {"min_quality": 5, "pii": 1}, "run 1", "run 2")
     assert list(cmp.data[1].y) == [5, 1] and list(cmp.data[0].y) == [3, 0]
+
+
+def test_quality_over_time_of_one_afternoon_reads_in_hours_with_every_point_visible():
+    frame = pd.DataFrame({"source_id": ["a", "a", "b", "b"],
+                          "day": ["2026-01-01T13:05:00Z", "2026-01-01T16:40:00Z", "2026-01-01T13:10:00Z",
+                                  "2026-01-01T13:20:00Z"], "quality": [0.2, 0.4, 0.9, 0.7]})
+    fig = qc.quality_by_source_over_time(frame)
+    assert list(fig.data[0].x) == ["2026-01-01 13:00", "2026-01-01 16:00"]
+    assert list(fig.data[1].x) == ["2026-01-01 13:00"] and [round(y, 2) for y in fig.data[1].y] == [0.8]
+    assert fig.layout.xaxis.type == "category" and fig.data[0].marker.size >= 8
+
+
+def test_scores_all_equal_sit_on_their_own_scale():
+    fig = qc.signal_histogram(pd.Series([1.0] * 5), threshold_min=0.5)
+    assert min(fig.data[0].x) > 0 and max(fig.data[0].x) < 1  # bins span 0..1, not 1..2
+    assert sum(fig.data[0].y) == 5 and fig.data[0].y[-1] == 5
+
+
+def test_funnel_uses_a_log_axis_when_small_stages_would_vanish():
+    from core import charts
+
+    small = charts.stage_funnel({"raw": 4000, "processed": 3900, "packaged": 1, "listed": 1, "sold": 1})
+    assert small.layout.xaxis.type == "log"
+    even = charts.stage_funnel({"raw": 40, "processed": 39, "validated": 20})
+    assert even.layout.xaxis.type != "log"

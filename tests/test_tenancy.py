@@ -289,10 +289,13 @@ def test_sign_out_forgets_the_previous_users_working_state(world, tmp_path):
     at.session_state["auth_user"] = world["owner"].as_dict()
     at.session_state["rawx_export_data"] = ("jsonl", SECRET_EMAIL.encode())  # a prepared export
     at.session_state["pkg_job"] = world["job_id"]
+    at.session_state["ref_run_job_news"] = world["job_id"]  # a Refine job panel
+    at.session_state["mkt_open"] = world["listing_id"]  # the listing open on the Marketplace
+    at.session_state["working_state"] = {"dataset": "news", "run": 1}  # what follows the user across pages
     at.run()
     at.button[0].click().run()
     assert not at.exception
-    for key in ("auth_user", "rawx_export_data", "pkg_job"):
+    for key in ("auth_user", "rawx_export_data", "pkg_job", "ref_run_job_news", "mkt_open", "working_state"):
         assert key not in at.session_state
 
 

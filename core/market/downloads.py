@@ -13,6 +13,7 @@ import json
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from core import audit, tenancy
 from core.packaging.manifest import MANIFEST_NAME
 
 _CHUNK = 1 << 20
@@ -106,3 +107,14 @@ def verify_downloaded_archive(data: bytes) -> list[str]:
         problems.extend(f"{name}: not listed in {MANIFEST_NAME}"
                         for name in sorted(members) if name != MANIFEST_NAME and name not in files)
         return problems
+
+
+def own_package_archive(principal, package_id: int) -> tuple[str, bytes]:
+    """(file name, zip) of a package version for the supplier who built it (or an admin): no sale or token
+    needed to take home one's own data. Anyone else gets PermissionDenied from the tenancy check."""
+    package = tenancy.package_for(principal, package_id, action="download this package")
+    if package.get("status") != "published" or not package.get("path"):
+        raise DownloadError("Only a published version can be downloaded; build it again if its build failed.")
+    archive = package_archive(package["path"])
+    audit.record("package_download_own", principal.id, f"package:{package['name']}@{package['version']}")
+    return f"{package['name']}-{package['version']}.zip", archive

@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core import audit, recovery, tenancy
 from core.auth import Principal
+from core.packaging.columns import column_descriptions, flatten_fields
 from core.packaging.licenses import check_license_compatibility, is_valid_license, normalize_license
 from core.packaging.versioning import next_version
 from core.packaging.writer import PackageBuildError, PackageMeta, write_package_version
@@ -76,13 +78,8 @@ def _filtered_rows(validated_path: str, request: PackageRequest) -> pd.DataFrame
         rows = rows[rows["source_id"].isin(request.sources)]
     if rows.empty:
         raise PackageBuildError("No kept items match these filters; loosen them or pick another run.")
-    rows = rows[[c for c in PACKAGE_COLUMNS if c in rows.columns]].copy()
-    rows["fields"] = rows["fields"].map(lambda text: json.loads(text) if isinstance(text, str) else text)
-    if rows["fields"].map(lambda f: not f).all():
-        rows = rows.drop(columns=["fields"])
-    else:
-        rows["fields"] = rows["fields"].map(lambda f: json.dumps(f, ensure_ascii=False, sort_keys=True))
-    return rows.reset_index(drop=True)
+    rows = rows[[c for c in PACKAGE_COLUMNS if c in rows.columns]]
+    return flatten_fields(rows).reset_index(drop=True)
 
 
 def source_licences(dataset: dict, source_ids: list[str]) -> list[dict]:
@@ -99,6 +96,38 @@ def source_licences(dataset: dict, source_ids: list[str]) -> list[dict]:
             sources.append({"source_id": source_id, "app": dataset["app"], "license": dataset["license"],
                             "url": None, "origin": dataset["origin"], "attested": dataset["attested"]})
     return sources
+
+
+def _require_valid_licence(text: str | None) -> None:
+    if not is_valid_license(text or ""):
+        raise PackageBuildError(f"'{text}' is not an SPDX licence identifier or expression.")
+
+
+def licence_conflicts(licence: str, sources: list[dict]) -> list[str]:
+    """One sentence per source whose recorded licence the package licence would break."""
+    conflicts = check_license_compatibility(licence, {s["source_id"]: s["license"] or "NOASSERTION" for s in sources})
+    return [f"source '{c.source}' ({c.source_license}): {c.reason}" for c in conflicts]
+
+
+def check_package_licence(principal: Principal, request: PackageRequest) -> list[str]:
+    """The licence problems a build of `request` would stop at, found before it is submitted: the same
+    check the build makes, over the sources of the rows the request's filters keep."""
+    dataset = tenancy.dataset_for(principal, request.dataset, action="build packages")
+    if not is_valid_license(request.license or ""):
+        return [f"'{request.license}' is not an SPDX licence identifier or expression."]
+    run = tenancy.run_for(principal, request.run_id or latest_run_id(dataset["id"]))
+    if run["dataset_id"] != dataset["id"] or not run.get("validated_path"):
+        return []  # the build explains an unusable run itself
+    path = Path(run["validated_path"])
+    # Only the columns the filters and the licence check read: the texts are most of the file.
+    present = set(pq.read_schema(path).names)
+    rows = lake.read_parquet(path, columns=[c for c in ("source_id", "language", "topic_label") if c in present])
+    for column, wanted in (("language", request.languages), ("topic_label", request.topics),
+                           ("source_id", request.sources)):
+        if wanted and column in rows:
+            rows = rows[rows[column].isin(wanted)]
+    return licence_conflicts(normalize_license(request.license),
+                             source_licences(dataset, rows["source_id"].unique().tolist()))
 
 
 def _previous(name: str, owner_id: int | None) -> dict | None:
@@ -122,8 +151,7 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
     recovery can tell a live build from one whose process died."""
     dataset = tenancy.dataset_for(principal, request.dataset, action="build packages")
     notify = progress or (lambda fraction, message: None)
-    if not is_valid_license(request.license or ""):
-        raise PackageBuildError(f"'{request.license}' is not an SPDX licence identifier or expression.")
+    _require_valid_licence(request.license)
     licence = normalize_license(request.license)
     run_id = request.run_id or latest_run_id(dataset["id"])
     run = tenancy.run_for(principal, run_id)
@@ -132,10 +160,9 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
     notify(0.1, "Reading the kept items")
     rows = _filtered_rows(run["validated_path"], request)
     sources = source_licences(dataset, rows["source_id"].unique().tolist())
-    conflicts = check_license_compatibility(licence, {s["source_id"]: s["license"] or "NOASSERTION" for s in sources})
+    conflicts = licence_conflicts(licence, sources)
     if conflicts:
-        raise PackageBuildError("Licence conflict: " + "; ".join(
-            f"source '{c.source}' ({c.source_license}): {c.reason}" for c in conflicts))
+        raise PackageBuildError("Licence conflict: " + "; ".join(conflicts))
     name = slugify(request.title)
     previous = _previous(name, dataset["created_by"])
     version = next_version(previous["version"], request.change) if previous else "1.0.0"
@@ -148,7 +175,7 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
         sources=sources, changelog=changelog, url=f"https://databroker.local/packages/{name}",
         refinement={"run_id": run_id, "recipe": run["recipe"], "recipe_hash": run["recipe_hash"],
                     "counts": {k: v for k, v in run["counts"].items() if k != "funnel"}, "metrics": run["metrics"]},
-        pii_handling=_pii_text(run["recipe"]),
+        pii_handling=_pii_text(run["recipe"]), field_descriptions=column_descriptions(list(rows.columns)),
         limitations="Collected automatically; quality scores are heuristic. Check the refinement counts.",
     )
     out_dir = request.out_dir or lake.zone_path("packages", name, version)

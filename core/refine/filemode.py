@@ -26,7 +26,7 @@ from core.refine.cache import SignalCache
 from core.refine.executor import make_executor
 from core.refine.pipeline import compute_signals
 from core.refine.recipe import Recipe, RecipeError, default_recipe, load_recipe
-from core.refine.rules import apply_recipe, rule_funnel
+from core.refine.rules import evaluate
 from core.refine.signals.families import default_registry
 from core.store.lake import atomic_path
 
@@ -161,8 +161,7 @@ def refine_file(
         )
     timings["signals_s"] = time.perf_counter() - step
     step = time.perf_counter()
-    decisions = apply_recipe(signals, recipe)
-    funnel = rule_funnel(signals, recipe)
+    decisions, funnel = evaluate(signals, recipe)
     timings["rules_s"] = time.perf_counter() - step
     report(0.92, "Writing outputs")
     summary = _summary(input_jsonl, recipe, recipe_path, items, bad_lines, line_count, decisions, funnel)

@@ -141,12 +141,18 @@ def _evaluate(signals: pd.DataFrame, recipe: Recipe) -> _Evaluation:
     return _Evaluation(kept=kept, reasons=reasons, funnel=funnel)
 
 
-def apply_recipe(signals: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
-    """id, kept, drop_reason ("" when kept; else the first rule that dropped the item), in signal order."""
+def evaluate(signals: pd.DataFrame, recipe: Recipe) -> tuple[pd.DataFrame, list[dict]]:
+    """The decisions (as apply_recipe) and the funnel (as rule_funnel) of one pass over the rules."""
     result = _evaluate(signals, recipe)
-    return pd.DataFrame(
+    decisions = pd.DataFrame(
         {"id": signals["id"].to_numpy(dtype=object), "kept": result.kept, "drop_reason": result.reasons}
     )
+    return decisions, result.funnel
+
+
+def apply_recipe(signals: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
+    """id, kept, drop_reason ("" when kept; else the first rule that dropped the item), in signal order."""
+    return evaluate(signals, recipe)[0]
 
 
 def rule_funnel(signals: pd.DataFrame, recipe: Recipe) -> list[dict]:

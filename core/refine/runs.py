@@ -22,6 +22,7 @@ from core import tenancy
 from core.auth import Principal
 from core.config import PROJECT_ROOT
 from core.recovery import in_progress_mark
+from core.refine.recipe import RecipeError, default_recipe, default_recipe_names, parse_recipe
 from core.store import lake, processes
 from core.store.models import Dataset, Item, RefinementRecord, RefinementRun
 from core.store.sql import get_engine, session_scope
@@ -201,18 +202,40 @@ def list_runs(principal: Principal | None, dataset_id: int | None = None, limit:
     """Recent runs over the principal's datasets (admins: all), newest first."""
     tenancy.require_supplier(principal, "see refinement runs")
     with session_scope() as session:
-        query = (select(RefinementRun, Dataset.name).join(Dataset, Dataset.id == RefinementRun.dataset_id)
+        query = (select(RefinementRun, Dataset.name, Dataset.app)
+                 .join(Dataset, Dataset.id == RefinementRun.dataset_id)
                  .order_by(RefinementRun.id.desc()).limit(limit))
         if dataset_id is not None:
             query = query.where(RefinementRun.dataset_id == dataset_id)
         if not tenancy.sees_everything(principal):
             query = query.where(Dataset.created_by == principal.id)
         rows = [{"run_id": run.id, "dataset": name, "status": run.status, "recipe_hash": run.recipe_hash,
+                 "recipe_name": (run.recipe or {}).get("name", ""), "rules_changed": rules_changed(run.recipe, app),
                  "input": run.counts.get("input"), "kept": run.counts.get("kept"),
                  "mean_quality_kept": run.metrics.get("mean_quality_kept"), "created_at": run.created_at}
-                for run, name in session.exec(query)]
-    return pd.DataFrame(rows, columns=["run_id", "dataset", "status", "recipe_hash", "input", "kept",
-                                       "mean_quality_kept", "created_at"])
+                for run, name, app in session.exec(query)]
+    return pd.DataFrame(rows, columns=["run_id", "dataset", "status", "recipe_hash", "recipe_name", "rules_changed",
+                                       "input", "kept", "mean_quality_kept", "created_at"])
+
+
+def rules_changed(recipe: dict | None, app: str) -> list[str]:
+    """The rules of a run's recipe that differ from the application's default recipe, as funnel labels."""
+    try:
+        rules = parse_recipe(recipe).rules
+    except (RecipeError, TypeError):
+        return []
+    defaults = {rule.label for rule in default_recipe(app if app in default_recipe_names() else "text").rules}
+    return [rule.label for rule in rules if rule.label not in defaults]
+
+
+def run_choice_label(run: dict) -> str:
+    """How a run reads in a selector: number, date, recipe and what was changed in it, and what it kept."""
+    created = pd.Timestamp(run["created_at"]).strftime("%Y-%m-%d %H:%M") if run.get("created_at") else "?"
+    changed = run.get("rules_changed") or []
+    recipe = run.get("recipe_name") or run.get("recipe_hash") or "recipe"
+    recipe += f" ({', '.join(changed)})" if changed else " (default rules)"
+    kept = f"{int(run['kept']):,} of {int(run['input']):,} kept" if run.get("input") is not None else "no counts"
+    return f"run {run['run_id']} · {created} · {recipe} · {kept}"
 
 
 def run_detail(principal: Principal | None, run_id: int) -> dict:

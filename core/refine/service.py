@@ -19,7 +19,7 @@ from core.refine.cache import SignalCache
 from core.refine.executor import InProcessExecutor, ProcessPoolExecutor
 from core.refine.pipeline import compute_signals
 from core.refine.recipe import Recipe, default_recipe, default_recipe_names, parse_recipe
-from core.refine.rules import apply_recipe, rule_funnel, texts_for_export
+from core.refine.rules import evaluate, texts_for_export
 from core.refine.runs import RefineError, fail_run, finish_run, load_items, start_run
 from core.refine.signals.learned import registry_with_learned_quality, scorer_for
 from core.store import lake
@@ -73,7 +73,8 @@ def dataset_signals(principal: Principal | None, dataset_name: str, recipe: Reci
 
 def preview(signals: pd.DataFrame, recipe: Recipe) -> dict:
     """What a recipe would do to cached signals: decisions and the per-rule funnel (no writes)."""
-    return {"decisions": apply_recipe(signals, recipe), "funnel": rule_funnel(signals, recipe)}
+    decisions, funnel = evaluate(signals, recipe)  # one pass gives both
+    return {"decisions": decisions, "funnel": funnel}
 
 
 def refine_dataset(principal: Principal | None, dataset_name: str, recipe: Recipe | dict | None = None,
@@ -91,8 +92,7 @@ def refine_dataset(principal: Principal | None, dataset_name: str, recipe: Recip
                                          progress=lambda f, m: notify(0.02 + 0.8 * f, m))
         signals_s = time.perf_counter() - started
         notify(0.85, "Applying the recipe")
-        decisions = apply_recipe(signals, recipe)
-        funnel = rule_funnel(signals, recipe)
+        decisions, funnel = evaluate(signals, recipe)
         texts = texts_for_export(items["text"], signals, recipe)
         notify(0.9, "Writing the run and the validated items")
         timings = {"signals_s": round(signals_s, 3), "total_s": round(time.perf_counter() - started, 3)}

@@ -1,4 +1,4 @@
-"""`python -m core ingest | extract | scrape | allow-host`: the sources features from a terminal."""
+"""`python -m core ingest | extract | scrape | bucket | allow-host`: the sources features from a terminal."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.sources.ingest import ORIGINS
 
 def register(sub: argparse._SubParsersAction) -> None:
     ingest = sub.add_parser(
-        "ingest", help="Load a CSV, JSONL, JSON, Parquet, text or ZIP file into the raw store and items.",
+        "ingest", help="Load a CSV, JSONL, JSON, Parquet (any size, .gz too), text or ZIP file into the raw store.",
         description="Load a file into the raw store (same code as the Upload page) and standardize it into items. "
                     "Prints counts of new, already present and rejected records (with line numbers).")
     ingest.add_argument("file", type=Path)
@@ -38,6 +38,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     extract.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
     extract.set_defaults(handler=_cmd_extract)
 
+    bucket = sub.add_parser(
+        "bucket", help="Ingest a bucket source's new or changed objects, or upload a package version to a bucket.",
+        description="Buckets through fsspec (s3://bucket/prefix). Credentials come from BUCKET_ACCESS_KEY_ID / "
+                    "BUCKET_SECRET_ACCESS_KEY (or the AWS_* environment); a private endpoint must be allow-listed.")
+    bucket.add_argument("action", choices=("ingest", "upload-package"))
+    bucket.add_argument("target", metavar="SOURCE_OR_PACKAGE_ID", help="bucket source name, or package id")
+    bucket.add_argument("url", nargs="?", metavar="S3_URL", help="destination for upload-package, s3://bucket/prefix")
+    bucket.add_argument("--endpoint-url", default=None, help="S3-compatible endpoint (upload-package)")
+    bucket.set_defaults(handler=_cmd_bucket)
+
     allow = sub.add_parser(
         "allow-host", help="List, add or remove exact HOST:PORT pairs crawls may reach although private.",
         description="The network allow-list: a private, loopback or link-local address is fetched only when its "
@@ -52,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from core.auth import cli_principal
     from core.bootstrap import init_workbench
-    from core.sources.ingest import ingest_upload
+    from core.sources.stream_ingest import ingest_path
     from core.sources.upload_formats import UploadError
     from core.store.raw import RawStoreError, validate_app_name
 
@@ -70,21 +80,38 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     init_workbench()
     try:
-        report = ingest_upload(cli_principal(), args.file.name, args.file.read_bytes(), app=args.app,
-                               dataset=args.dataset, license=args.license, origin=args.origin, attested=True,
-                               notes=args.notes)
-    except UploadError as exc:
+        # Streamed from disk in constant memory (INGEST_MAX_GB); an interrupted run resumes when re-run.
+        report = ingest_path(cli_principal(), args.file, app=args.app, dataset=args.dataset, license=args.license,
+                             attest=True, origin=args.origin, notes=args.notes, progress=_progress_printer())
+    except (UploadError, PermissionError) as exc:
         print(f"Refused: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.file.name} -> {report.app}/{report.dataset}: new={report.new} "
-          f"already_present={report.already_present} rejected={len(report.rejected)} items={report.items_created}")
-    for member, line, reason in report.rejected[:200]:
+    rejected = report.get("rejected_count", len(report["rejected"]))
+    print(f"{args.file.name} -> {report['app']}/{report['dataset']}: new={report['new']} "
+          f"already_present={report['already_present']} rejected={rejected} items={report['items_created']}")
+    if report.get("resumed_from_line"):
+        print(f"  resumed after line {report['resumed_from_line']:,} (an earlier run was interrupted)")
+    for member, line, reason in report["rejected"][:200]:
         print(f"  rejected {member} line {line}: {reason}")
-    if len(report.rejected) > 200:
-        print(f"  ... and {len(report.rejected) - 200} more rejected rows")
-    for member, line, what in report.warnings[:200]:
+    if rejected > 200:
+        print(f"  ... and {rejected - 200} more rejected rows")
+    for member, line, what in report["warnings"][:200]:
         print(f"  kept {member} line {line}: {what}")
     return 0
+
+
+def _progress_printer(every_s: float = 5.0):
+    """Progress on stderr every few seconds, so a multi-GB ingest shows it is moving."""
+    import time
+
+    last = [time.monotonic()]
+
+    def show(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every_s:
+            last[0] = now
+            print(f"[{fraction:6.1%}] {message}", file=sys.stderr, flush=True)
+    return show
 
 
 def _cmd_scrape(args: argparse.Namespace) -> int:
@@ -134,6 +161,28 @@ def _read_input(source: str) -> tuple[str, str | None]:
     from core.sources.html_text import read_html_file
 
     return read_html_file(source), None
+
+
+def _cmd_bucket(args: argparse.Namespace) -> int:
+    from core.auth import cli_principal
+    from core.bootstrap import init_workbench
+    from core.store.jobs import run_foreground
+
+    if args.action == "upload-package" and (not args.url or not args.target.isdigit()):
+        print("error: bucket upload-package needs PACKAGE_ID and S3_URL, e.g. 3 s3://bucket/packages", file=sys.stderr)
+        return 2
+    init_workbench()
+    if args.action == "ingest":
+        outcome = run_foreground("bucket_ingest", {"source": args.target}, cli_principal(), echo=print)
+    else:
+        outcome = run_foreground("bucket_package_upload", {"package_id": int(args.target), "url": args.url,
+                                                           "endpoint_url": args.endpoint_url}, cli_principal(),
+                                 echo=print)
+    if outcome["status"] != "succeeded":
+        print(f"error: {outcome['error']}", file=sys.stderr)
+        return 1
+    print(" ".join(f"{key}={value}" for key, value in outcome["result"].items()))
+    return 0
 
 
 def _cmd_allow_host(args: argparse.Namespace) -> int:

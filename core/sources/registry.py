@@ -15,7 +15,7 @@ from core.store.models import Source
 from core.store.raw import validate_app_name
 from core.store.sql import session_scope
 
-KINDS = ("feed", "sitemap", "listing_index", "json_api", "url_list")
+KINDS = ("feed", "sitemap", "listing_index", "json_api", "url_list", "bucket")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$")
 
 
@@ -33,18 +33,10 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
     if kind not in KINDS:
         raise SourceError(f"Kind must be one of {', '.join(KINDS)}.")
     validate_app_name(app)
-    urls = [u.strip() for u in config.get("urls", []) if u and u.strip()]
-    if not urls:
-        raise SourceError("Give at least one start URL.")
-    if any(not u.startswith(("http://", "https://")) for u in urls):
-        raise SourceError("Start URLs must begin with http:// or https://.")
-    if license and not is_valid_license(license):
-        raise SourceError(f"'{license}' is not an SPDX licence identifier.")
-    if robots_override and principal.role != "admin":
-        raise SourceError("Only an admin can override robots.txt for a source.")
-    if policy_problem := network_policy_problem(config):
-        raise SourceError(f"Refused: {policy_problem}.")
-    config = {**without_network_policy(config), "urls": urls}
+    if kind == "bucket":
+        config = _bucket_config(config, license)
+    else:
+        config = _crawl_config(principal, config, license, robots_override)
     with session_scope() as session:
         source = session.exec(select(Source).where(Source.name == name)).first()
         if source is None:
@@ -64,6 +56,38 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
     audit.record("source_saved", principal.id, f"source:{name}", kind=kind, app=app,
                  robots_override=robots_override)
     return saved
+
+
+def _crawl_config(principal: Principal, config: dict, license: str | None, robots_override: bool) -> dict:
+    urls = [u.strip() for u in config.get("urls", []) if u and u.strip()]
+    if not urls:
+        raise SourceError("Give at least one start URL.")
+    if any(not u.startswith(("http://", "https://")) for u in urls):
+        raise SourceError("Start URLs must begin with http:// or https://.")
+    if license and not is_valid_license(license):
+        raise SourceError(f"'{license}' is not an SPDX licence identifier.")
+    if robots_override and principal.role != "admin":
+        raise SourceError("Only an admin can override robots.txt for a source.")
+    if policy_problem := network_policy_problem(config):
+        raise SourceError(f"Refused: {policy_problem}.")
+    return {**without_network_policy(config), "urls": urls}
+
+
+def _bucket_config(config: dict, license: str | None) -> dict:
+    """A bucket source (s3://bucket/prefix): no secrets in its config, a licence, a dataset and the attestation."""
+    from core.safe_names import UnsafeNameError, safe_name
+    from core.sources.buckets import BucketError, check_bucket_config
+
+    try:
+        cleaned = check_bucket_config(config)
+        safe_name(str(config.get("dataset") or ""), "dataset name")
+    except (BucketError, UnsafeNameError) as exc:
+        raise SourceError(str(exc)) from None
+    if not license or not is_valid_license(license):
+        raise SourceError("A bucket source needs the SPDX licence of its data (for example CC-BY-4.0).")
+    if config.get("attested") is not True:
+        raise SourceError("Confirm that you have the right to supply the bucket's data; the source was not saved.")
+    return cleaned
 
 
 def list_sources(principal: Principal | None) -> list[dict]:

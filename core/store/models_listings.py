@@ -13,6 +13,101 @@ from sqlmodel import Field, SQLModel
 from core.store.models import _json, utcnow
 
 
+# -- listing bot (drafts) -------------------------------------------------------------------------
+class ListingDraft(SQLModel, table=True):
+    """A listing a user drafted with the listing bot: the current text, owned by its creator. Every save
+    (creation or edit) also writes a ListingDraftVersion, so edits can be reviewed and nothing is lost."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    category: str = Field(max_length=40, index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    attributes: dict = _json()  # brand, condition, size, location... as given or parsed, never invented
+    price: float | None = None
+    currency: str = Field(default="EUR", max_length=3)
+    price_basis: dict = _json()  # the suggestion: method, estimate, comparables, spread, note
+    method: str = Field(default="template", max_length=100)  # template:<variant> | openai:<model>
+    notes: list = _json(list)  # fallback reasons, redactions, warnings shown with the draft
+    version: int = 1
+    created_by: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ListingDraftVersion(SQLModel, table=True):
+    """One saved state of a draft (version 1 is the first save); the draft row holds the latest."""
+
+    __table_args__ = (UniqueConstraint("draft_id", "version", name="uq_listingdraftversion_draft_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="listingdraft.id", index=True)
+    version: int
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    attributes: dict = _json()
+    price: float | None = None
+    currency: str = Field(default="EUR", max_length=3)
+    edited_by: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- property analysis (valuations) ---------------------------------------------------------------
+class PropertyValuationModel(SQLModel, table=True):
+    """What property analysis adds to an ML Lab model version: its interval calibration (quantiles of
+    log(actual / estimate) on out-of-sample rows and the coverage measured on held-out rows), the features
+    comparables are matched on, and where its comparables pool (the training sales) is kept in the lake."""
+
+    __table_args__ = (UniqueConstraint("model_name", "model_version", name="uq_propertyvaluationmodel_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    model_name: str = Field(index=True, max_length=100)
+    model_version: int
+    kind: str = Field(max_length=20)  # listings (scraped property listings) | table (uploaded sales)
+    source: str = Field(max_length=500)
+    target: str = Field(max_length=300)
+    currency: str | None = Field(default=None, max_length=10)
+    feature_columns: list = _json(list)
+    distance_features: list = _json(list)
+    interval_level: float
+    log_ratio_low: float
+    log_ratio_high: float
+    coverage: float | None = None  # share of held-out rows inside their interval
+    holdout_rows: int = 0
+    mae: float | None = None
+    mape: float | None = None
+    training_rows: int = 0
+    pool_path: str = Field(max_length=1000)
+    notes: list = _json(list)
+    created_by: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PropertyValuation(SQLModel, table=True):
+    """One listing valued by one model version: estimate, interval and flag, for sorting and filtering.
+    The comparables sit beside the raw document (MongoDB `valuations` collection)."""
+
+    __table_args__ = (UniqueConstraint("item_id", "model_name", "model_version", name="uq_propertyvaluation_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    raw_id: str = Field(index=True, max_length=64)
+    model_name: str = Field(index=True, max_length=100)
+    model_version: int
+    title: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=2000)
+    city: str | None = Field(default=None, max_length=200)
+    offer: str | None = Field(default=None, max_length=10)  # sale | rent, for scraped listings
+    area_m2: float | None = None
+    listed_price: float | None = None
+    currency: str | None = Field(default=None, max_length=10)
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    diff_pct: float | None = None  # (listed / estimate - 1) x 100
+    flag: str = Field(index=True, max_length=20)  # under | near | over | not valued
+    reason: str | None = Field(default=None, max_length=300)
+    created_by: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 # -- marketplace monitor --------------------------------------------------------------------------
 class MonitorSearch(SQLModel, table=True):
     """A saved search: which listings its owner wants to hear about (every condition given must hold)."""

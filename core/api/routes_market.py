@@ -1,0 +1,234 @@
+"""Marketplace: search, listings, purchases (internal ledger or Stripe Checkout), download tokens and
+streamed downloads, reviews."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+
+from core.api.archives import write_package_archive
+from core.api.deps import Caller
+from core.api.errors import ApiProblem
+from core.market import checkout, listings, reviews
+from core.market.tokens import MAX_TTL_S, issue_download_token, redeem_download_token
+from core.store.models import Listing
+from core.store.sql import session_scope
+
+router = APIRouter(tags=["marketplace"])
+
+
+class ListingSummary(BaseModel):
+    listing_id: int
+    title: str
+    description: str
+    tags: list[str]
+    category: str
+    price_cents: int
+    currency: str
+    license: str
+    seller_id: int
+    seller_name: str
+    package_id: int
+    package_name: str
+    package_version: str
+    quality: float | None
+    languages: list[str]
+    average_rating: float | None
+    review_count: int
+    created_at: datetime
+
+
+class ListingIn(BaseModel):
+    package_id: int = Field(ge=1)
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=20_000)
+    tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list, max_length=30)
+    category: str = Field(default="", max_length=100)
+    price_cents: int = Field(default=0, ge=0, le=100_000_000)
+    currency: str = Field(default="usd", min_length=3, max_length=3)
+    license: str | None = Field(default=None, max_length=100, description="default: the package's licence")
+
+
+class ListingOut(BaseModel):
+    id: int
+    package_id: int
+    seller_id: int
+    title: str
+    description: str
+    tags: list[str]
+    category: str
+    price_cents: int
+    currency: str
+    license: str
+    status: str = Field(description="listed | unlisted")
+    created_at: datetime
+
+
+class ReviewOut(BaseModel):
+    id: int
+    listing_id: int
+    rating: int
+    text: str
+    reviewer: str | None = None
+    created_at: datetime
+
+
+class ListingDetail(BaseModel):
+    listing: ListingOut
+    seller_name: str
+    package_name: str
+    package_version: str
+    package_rows: int | None
+    card: str = Field(description="the dataset card (Markdown)")
+    reviews: list[ReviewOut]
+    average_rating: float | None
+    review_count: int
+
+
+class PurchaseOut(BaseModel):
+    status: str = Field(description="paid | already owned | redirect (pay at checkout_url) | pending")
+    sale_id: int
+    provider: str | None = None
+    checkout_url: str | None = None
+
+
+class SaleOut(BaseModel):
+    sale_id: int
+    listing_id: int
+    title: str
+    package_id: int
+    package_name: str
+    package_version: str
+    amount_cents: int
+    currency: str
+    provider: str
+    status: str
+    created_at: datetime
+    fulfilled_at: datetime | None
+
+
+class TokenRequest(BaseModel):
+    ttl_s: int = Field(default=3600, ge=1, le=MAX_TTL_S, description="how long the link works, in seconds")
+
+
+class TokenOut(BaseModel):
+    token: str
+    ttl_s: int
+    download_path: str = Field(description="GET this path (with your API key) to download the zip")
+
+
+class ReviewIn(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    text: str = Field(default="", max_length=5000)
+
+
+def _require_listing(listing_id: int) -> None:
+    with session_scope() as session:
+        if session.get(Listing, listing_id) is None:
+            raise ApiProblem(404, f"Listing #{listing_id} does not exist.")
+
+
+def _listing_out(row: dict) -> ListingOut:
+    return ListingOut(**{k: row[k] for k in ListingOut.model_fields})
+
+
+@router.get("/listings", response_model=list[ListingSummary], summary="Search listed datasets")
+def search(principal: Caller, text: Annotated[str | None, Query(max_length=200)] = None,
+           category: Annotated[str | None, Query(max_length=100)] = None,
+           language: Annotated[str | None, Query(max_length=20)] = None,
+           license: Annotated[str | None, Query(max_length=100)] = None,
+           max_price_cents: Annotated[int | None, Query(ge=0)] = None,
+           min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+           sort: Annotated[str, Query(description=f"one of {', '.join(listings.SORTS)}")] = "newest",
+           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ListingSummary]:
+    frame = listings.search_listings(principal, text=text, category=category, language=language, license=license,
+                                     max_price_cents=max_price_cents, min_rating=min_rating, sort=sort)
+    rows = frame.head(limit).astype(object).where(frame.head(limit).notna(), None).to_dict("records")
+    return [ListingSummary(**row) for row in rows]
+
+
+@router.post("/listings", response_model=ListingOut, status_code=201, summary="List one of your packages for sale")
+def create(body: ListingIn, principal: Caller) -> ListingOut:
+    return _listing_out(listings.create_listing(principal, body.package_id, body.title, body.description,
+                                                body.tags, body.category, body.price_cents, body.currency,
+                                                body.license))
+
+
+@router.get("/listings/{listing_id}", response_model=ListingDetail, summary="A listing with its card and reviews")
+def detail(listing_id: int, principal: Caller) -> ListingDetail:
+    _require_listing(listing_id)
+    found = listings.listing_detail(principal, listing_id)
+    rows = (found["package"].get("metrics") or {}).get("rows")
+    return ListingDetail(listing=_listing_out(found["listing"]), seller_name=found["listing"]["seller_name"],
+                         package_name=found["package"]["name"], package_version=found["package"]["version"],
+                         package_rows=rows if isinstance(rows, int) else None, card=found["card"],
+                         reviews=[ReviewOut(**r) for r in found["reviews"]],
+                         average_rating=found["rating"]["average_rating"],
+                         review_count=found["rating"]["review_count"])
+
+
+@router.post("/listings/{listing_id}/unlist", response_model=ListingOut, summary="Take your listing off sale")
+def unlist(listing_id: int, principal: Caller) -> ListingOut:
+    _require_listing(listing_id)
+    return _listing_out(listings.unlist(principal, listing_id))
+
+
+@router.post("/listings/{listing_id}/relist", response_model=ListingOut, summary="Put your listing back on sale")
+def relist(listing_id: int, principal: Caller) -> ListingOut:
+    _require_listing(listing_id)
+    return _listing_out(listings.relist(principal, listing_id))
+
+
+@router.post("/listings/{listing_id}/purchase", response_model=PurchaseOut,
+             summary="Buy a listing (internal ledger; with Stripe configured, pay at checkout_url)")
+def purchase(listing_id: int, principal: Caller) -> PurchaseOut:
+    _require_listing(listing_id)
+    outcome = checkout.start_purchase(principal, listing_id)
+    return PurchaseOut(status=outcome["status"], sale_id=outcome["sale_id"], provider=outcome.get("provider"),
+                       checkout_url=outcome.get("url"))
+
+
+@router.get("/purchases", response_model=list[SaleOut], summary="Your purchases, newest first")
+def purchases(principal: Caller) -> list[SaleOut]:
+    frame = checkout.purchases(principal)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [SaleOut(**row) for row in rows]
+
+
+@router.post("/purchases/{sale_id}/download-tokens", response_model=TokenOut, status_code=201,
+             summary="A signed, expiring download token for a paid purchase")
+def download_token(sale_id: int, body: TokenRequest, principal: Caller) -> TokenOut:
+    token = issue_download_token(principal, sale_id, ttl_s=body.ttl_s)
+    return TokenOut(token=token, ttl_s=body.ttl_s, download_path=f"/downloads/{token}")
+
+
+@router.get("/downloads/{token}", response_class=FileResponse,
+            responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "The package version as a zip (manifest.json inside), streamed"}},
+            summary="Download a bought package version with a token (checked against the sale now)")
+def download(token: str, principal: Caller) -> FileResponse:
+    grant = redeem_download_token(principal, token)
+    archive = write_package_archive(grant["package_path"])
+    name = f"{grant['package_name']}-{grant['package_version']}.zip"
+    return FileResponse(archive, media_type="application/zip", filename=name,
+                        background=BackgroundTask(os.unlink, archive))
+
+
+@router.get("/listings/{listing_id}/reviews", response_model=list[ReviewOut], summary="A listing's reviews")
+def list_reviews(listing_id: int, principal: Caller) -> list[ReviewOut]:
+    _require_listing(listing_id)
+    listings.listing_detail(principal, listing_id)  # the same visibility rule as the detail view
+    return [ReviewOut(**r) for r in reviews.reviews_for(listing_id)]
+
+
+@router.post("/listings/{listing_id}/reviews", response_model=ReviewOut, status_code=201,
+             summary="Review a listing you bought")
+def add_review(listing_id: int, body: ReviewIn, principal: Caller) -> ReviewOut:
+    _require_listing(listing_id)
+    return ReviewOut(**reviews.add_review(principal, listing_id, body.rating, body.text))

@@ -1,0 +1,180 @@
+"""Detectors for numeric columns: location, shape, spread, outliers and range, rounding/precision, and levels
+for integer-coded columns.
+
+Rank and exact tests are used throughout (Mann-Whitney, Kolmogorov-Smirnov, Fisher,
+pooled-sample exceedance) because Ames-like columns are skewed, heavy-tailed, tied and often mostly zero, and a
+test that assumes normal data raises false alarms exactly there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from ml.drift.findings import Finding, number, percent, signed_percent
+from ml.drift.kinds import ColumnValues, is_discrete
+from ml.drift.stats import exceedance_p_value, proportion_p_value
+
+MIN_VALUES = 5
+LOCATION_FLOOR = 0.03  # |P(current > reference) - 0.5|; a 5% shift of a column with 33% spread is about 0.04
+SHAPE_FLOOR = 0.05  # Kolmogorov-Smirnov distance between the two distributions
+SPREAD_FLOOR = 0.05  # five points more (or fewer) values outside the reference's middle half (normally 50%)
+OUTLIER_FLOOR = 0.01  # one point more (or fewer) of rows beyond the reference fences or range
+GRID_FLOOR = 0.10  # ten points more (or fewer) values sitting on a grid (rounded, or decimals appearing)
+FENCE_IQRS = 3.0  # "far out" in Tukey's sense
+_GRID_STEPS = (1.0, 2.0, 2.5, 5.0)
+
+
+def numeric_findings(reference: ColumnValues, current: ColumnValues) -> list[Finding]:
+    ref, cur = reference.finite_numbers(), current.finite_numbers()
+    if len(ref) < MIN_VALUES or len(cur) < MIN_VALUES:
+        return []
+    findings = [_location(ref, cur), _shape(ref, cur), _spread(ref, cur), _fences(ref, cur), _range(ref, cur)]
+    grid = _grid(ref, cur)
+    if grid is not None:
+        findings.append(grid)
+    return [f for f in findings if f is not None]
+
+
+def discrete_levels(reference: ColumnValues) -> bool:
+    return is_discrete(reference.finite_numbers())
+
+
+def shift_summary(ref: np.ndarray, cur: np.ndarray) -> str:
+    """'median +15% (1,464 → 1,684)', or a scale factor when all quartiles moved by the same ratio (a unit change)."""
+    med_ref, med_cur = float(np.median(ref)), float(np.median(cur))
+    if med_ref > 0 and med_cur > 0:
+        ratio = med_cur / med_ref
+        q_ref, q_cur = np.quantile(ref, [0.25, 0.75]), np.quantile(cur, [0.25, 0.75])
+        if (ratio > 1.8 or ratio < 0.55) and np.all(q_ref > 0) and np.all(np.abs(q_cur / q_ref / ratio - 1) < 0.15):
+            return f"values ×{ratio:.3g} (median {number(med_ref)} → {number(med_cur)}): a unit change?"
+    if med_ref != 0 and med_cur != med_ref:
+        return f"median {signed_percent((med_cur - med_ref) / abs(med_ref))} ({number(med_ref)} → {number(med_cur)})"
+    mean_ref, mean_cur = float(np.mean(ref)), float(np.mean(cur))
+    if mean_ref != 0:
+        return f"mean {signed_percent((mean_cur - mean_ref) / abs(mean_ref))} ({number(mean_ref)} → {number(mean_cur)})"
+    return f"mean {number(mean_ref)} → {number(mean_cur)}"
+
+
+def _location(ref: np.ndarray, cur: np.ndarray) -> Finding:
+    if np.all(ref == ref[0]) and np.all(cur == ref[0]):
+        return Finding("mann_whitney", 1.0, 0.5, 0.0, LOCATION_FLOOR, "auc_minus_half", "no change",
+                       informative=False)
+    result = stats.mannwhitneyu(cur, ref, method="asymptotic")
+    auc = float(result.statistic) / (len(cur) * len(ref))
+    p_value = float(result.pvalue) if math.isfinite(result.pvalue) else 1.0
+    return Finding("mann_whitney", p_value, auc, abs(auc - 0.5), LOCATION_FLOOR, "auc_minus_half",
+                   shift_summary(ref, cur), {"auc": auc})
+
+
+def _shape(ref: np.ndarray, cur: np.ndarray) -> Finding:
+    result = stats.ks_2samp(ref, cur, method="asymp")  # conservative with ties, which integer columns have
+    distance = float(result.statistic)
+    return Finding("kolmogorov_smirnov", float(result.pvalue), distance, distance, SHAPE_FLOOR, "ks_distance",
+                   f"distribution changed (KS distance {distance:.2f}); {shift_summary(ref, cur)}")
+
+
+def _spread_of(values: np.ndarray) -> tuple[float, str]:
+    q1, q3 = np.quantile(values, [0.25, 0.75])
+    if q3 > q1:
+        return float(q3 - q1), "IQR"
+    return float(np.mean(np.abs(values - np.median(values)))), "mean absolute deviation"
+
+
+def _spread(ref: np.ndarray, cur: np.ndarray) -> Finding | None:
+    """Share of values outside the reference's middle half (below its Q1 or above its Q3), compared exactly.
+
+    A wider distribution puts more than half its values out there, a narrower one fewer. Counting against fixed
+    reference quartiles keeps the test exact with ties and heavy tails, where Levene's and Fligner's
+    approximations raise false alarms on mostly-zero columns.
+    """
+    q1, q3 = np.quantile(ref, [0.25, 0.75])
+    out_ref = int(np.count_nonzero((ref < q1) | (ref > q3)))
+    out_cur = int(np.count_nonzero((cur < q1) | (cur > q3)))
+    if out_ref == 0 and out_cur == 0:
+        return None
+    share_ref, share_cur = out_ref / len(ref), out_cur / len(cur)
+    p_value = proportion_p_value(out_ref, len(ref), out_cur, len(cur))
+    spread_ref, label = _spread_of(ref)
+    spread_cur = _spread_of(cur)[0] if label == "mean absolute deviation" else float(np.subtract(
+        *np.quantile(cur, [0.75, 0.25])))
+    ratio = spread_cur / spread_ref if spread_ref > 0 else math.inf
+    ratio_text = f"spread ×{ratio:.2f} ({label} {number(spread_ref)} → {number(spread_cur)}); " if math.isfinite(
+        ratio) else ""
+    return Finding("middle_half", p_value, share_cur - share_ref, abs(share_cur - share_ref), SPREAD_FLOOR,
+                   "share_points", f"{ratio_text}values outside the reference's middle half {percent(share_ref)} → "
+                   f"{percent(share_cur)}", {"spread_ratio": ratio if math.isfinite(ratio) else None})
+
+
+def _fences(ref: np.ndarray, cur: np.ndarray) -> Finding:
+    q1, q3 = np.quantile(ref, [0.25, 0.75])
+    low, high = q1 - FENCE_IQRS * (q3 - q1), q3 + FENCE_IQRS * (q3 - q1)
+    out_ref = int(np.count_nonzero((ref < low) | (ref > high)))
+    out_cur = int(np.count_nonzero((cur < low) | (cur > high)))
+    share_ref, share_cur = out_ref / len(ref), out_cur / len(cur)
+    p_value = proportion_p_value(out_ref, len(ref), out_cur, len(cur))
+    # With mostly one value (often zero) the fences collapse onto it: the share of other values is compared.
+    what = f"outliers (beyond {number(low)} … {number(high)})" if q3 > q1 else f"values other than {number(q1)}"
+    return Finding("outlier_share", p_value, share_cur - share_ref, abs(share_cur - share_ref), OUTLIER_FLOOR,
+                   "share_points", f"{what} {percent(share_ref)} → {percent(share_cur)} of rows",
+                   {"reference_share": share_ref, "current_share": share_cur}, informative=out_ref + out_cur > 0)
+
+
+def _range(ref: np.ndarray, cur: np.ndarray) -> Finding:
+    low, high = float(ref.min()), float(ref.max())
+    above, below = int(np.count_nonzero(cur > high)), int(np.count_nonzero(cur < low))
+    p_above = exceedance_p_value(len(ref), len(cur), above)
+    p_below = exceedance_p_value(len(ref), len(cur), below)
+    beyond, extreme = (above, float(cur.max())) if p_above <= p_below else (below, float(cur.min()))
+    share = beyond / len(cur)
+    return Finding("beyond_range", min(1.0, 2 * min(p_above, p_below)), beyond, share, OUTLIER_FLOOR, "share",
+                   f"{percent(share)} of rows beyond the reference range {number(low)} … {number(high)} "
+                   f"(up to {number(extreme)})", {"rows_beyond": beyond})
+
+
+def _on_grid(values: np.ndarray, step: float) -> np.ndarray:
+    quotient = values / step
+    return np.abs(quotient - np.round(quotient)) <= 1e-6
+
+
+def _grid(ref: np.ndarray, cur: np.ndarray) -> Finding | None:
+    """Share of non-zero values that are multiples of a step, on steps of 1-2-2.5-5 per decade around the data.
+
+    Catches coarse rounding (1,464 → 1,500: multiples of 100 go from 1% to 100%) and the opposite, decimals
+    appearing in whole-number data (a scale factor or unit change applied without rounding).
+    """
+    ref, cur = ref[ref != 0], cur[cur != 0]
+    if len(ref) < 10 or len(cur) < 10:
+        return None
+    largest = float(max(np.abs(ref).max(), np.abs(cur).max()))
+    best = None
+    grids = 0
+    for exponent in range(math.floor(math.log10(largest)) - 6, math.floor(math.log10(largest)) + 1):
+        for base in _GRID_STEPS:
+            step = base * 10.0 ** exponent
+            if step < largest * 1e-7 or step > largest:
+                continue
+            hits_ref, hits_cur = int(_on_grid(ref, step).sum()), int(_on_grid(cur, step).sum())
+            share_ref, share_cur = hits_ref / len(ref), hits_cur / len(cur)
+            if (hits_ref == len(ref) and hits_cur == len(cur)) or (hits_ref == 0 and hits_cur == 0):
+                continue
+            grids += 1
+            pooled = (hits_ref + hits_cur) / (len(ref) + len(cur))
+            z = abs(share_cur - share_ref) / math.sqrt(pooled * (1 - pooled) * (1 / len(ref) + 1 / len(cur)))
+            if best is None or z > best[0]:
+                best = (z, step, hits_ref, hits_cur, share_ref, share_cur)
+    if best is None:
+        return None
+    _, step, hits_ref, hits_cur, share_ref, share_cur = best
+    p_value = min(1.0, grids * proportion_p_value(hits_ref, len(ref), hits_cur, len(cur)))
+    if share_cur > share_ref:
+        summary = (f"values rounded to multiples of {number(step)}: {percent(share_ref)} → {percent(share_cur)} "
+                   "of values")
+    elif step == 1:
+        summary = f"whole numbers {percent(share_ref)} → {percent(share_cur)} of values (decimals appeared)"
+    else:
+        summary = f"multiples of {number(step)} {percent(share_ref)} → {percent(share_cur)} of values (finer values)"
+    return Finding("value_grid", p_value, share_cur - share_ref, abs(share_cur - share_ref), GRID_FLOOR,
+                   "share_points", summary, {"grid_step": step})

@@ -1,0 +1,68 @@
+"""Property analysis in headless Chromium: scrape the demo property site, train a valuation model as a job,
+value the listings, open one (estimate, interval, comparables) and compute its investment scenario.
+Screenshots land in test-artifacts/property-*.png for a person to look at."""
+
+import re
+
+import pytest
+from browser_helpers import (
+    assert_no_streamlit_exception,
+    browser_page,
+    open_page,
+    screenshot,
+    serve_app,
+    start_demo_and_scrape,
+    wait_for_text,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    yield from serve_app(tmp_path_factory, "property-flow", {"SCRAPER_PER_HOST_DELAY_S": "0"})
+
+
+def _show_every_page_link(page) -> None:
+    """The navigation lists the first pages and a "View N more" button once there are many; open it."""
+    more = page.locator("[data-testid='stSidebarNavViewButton']", has_text="more")
+    if more.count():
+        more.first.click()
+        wait_idle(page)
+
+
+def test_value_the_demo_listings_and_compute_a_scenario(app_url):
+    with browser_page() as page:
+        start_demo_and_scrape(page, app_url)
+
+        _show_every_page_link(page)
+        open_page(page, "Property")
+        page.get_by_role("tab", name="Valuation models").click()
+        wait_idle(page)
+        budget = page.get_by_label("Time budget (seconds)")
+        budget.fill("5")
+        page.get_by_role("button", name="Train valuation model").click()
+        wait_for_text(page, r"Property train job \d+ finished")
+        assert_no_streamlit_exception(page, "Property after training")
+
+        page.get_by_role("tab", name="Valued listings").click()
+        wait_idle(page)
+        page.get_by_role("button", name="Value listings").click()
+        wait_for_text(page, r"Property value job \d+ finished")
+        assert_no_streamlit_exception(page, "Property after valuing")
+        caption = page.get_by_text(re.compile(r"^\d+ of \d+ listings$")).first.inner_text()
+        assert int(caption.split()[0]) >= 40, caption
+        page.get_by_text("Comparables").first.scroll_into_view_if_needed()
+        page.get_by_text(re.compile(r"^80% interval$")).first.wait_for()
+        screenshot(page, "property-1-listing")
+
+        page.get_by_role("tab", name="Investment scenario").click()
+        wait_idle(page)
+        page.get_by_text("Monthly payment").first.wait_for()
+        irr = page.locator("[data-testid='stMetric']", has_text="IRR").first.inner_text()
+        assert re.search(r"-?\d+\.\d+%|-", irr), irr
+        page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
+        assert page.locator(".js-plotly-plot").count() >= 2  # the IRR heatmap and the cash flows
+        assert_no_streamlit_exception(page, "Property scenario")
+        screenshot(page, "property-2-scenario")
