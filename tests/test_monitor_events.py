@@ -305,3 +305,21 @@ def test_search_rules_are_checked_on_save(workbench):
     assert saved["words"] == "gazelle city" and [s["id"] for s in list_searches(owner)] == [saved["id"]]
     delete_search(owner, saved["id"])
     assert list_searches(owner) == []
+
+
+def test_a_deleted_source_leaves_a_watch_that_can_be_deleted_but_never_run(workbench):
+    from core.sources.registry import delete_source
+
+    owner = new_user("supplier")
+    name = f"gone-{uuid.uuid4().hex[:6]}"
+    save_login_only_source(owner, name, "https://www.facebook.com/marketplace/")
+    watch = save_watch(owner, name, enabled=False)
+    delete_source(owner, name)
+    listed = next(w for w in list_watches(owner) if w["id"] == watch["id"])
+    assert listed["source_missing"]
+    with pytest.raises(MonitorError, match="was deleted"):
+        run_now(owner, watch["id"])
+    with pytest.raises(PermissionDenied):
+        delete_watch(new_user("supplier"), watch["id"])
+    delete_watch(owner, watch["id"])
+    assert [w for w in list_watches(owner) if w["id"] == watch["id"]] == []

@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 
 from core.charts import PALETTE, _layout
 
+DAY_MS = 86_400_000  # one tick a day: passes within a day share one price point per listing
+
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
@@ -27,6 +29,7 @@ def median_price_chart(frame: pd.DataFrame, title: str | None = "Median price by
                         customdata=rows["listings"],
                         hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f} (%{customdata} listings)<extra>" + label + "</extra>")
     fig.update_yaxes(title="median price")
+    fig.update_xaxes(tickformat="%Y-%m-%d", dtick=DAY_MS)
     return _layout(fig, title)
 
 
@@ -44,6 +47,7 @@ def volume_chart(frame: pd.DataFrame, title: str | None = "Listing volume") -> g
     fig.add_scatter(x=daily["day"], y=daily["gone"], mode="lines+markers", name="gone",
                     line=dict(color="#c0392b", dash="dot"))
     fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickformat="%Y-%m-%d", dtick=DAY_MS)
     fig.update_yaxes(title="listings")
     return _layout(fig, title)
 

@@ -32,7 +32,7 @@ from core.apps.listings.monitor.changes import (
     listing_key,
 )
 from core.apps.listings.monitor.searches import search_matches, searches_for_source
-from core.apps.listings.monitor.watches import MonitorError, needs_login, watch_for
+from core.apps.listings.monitor.watches import MonitorError, runnable_watch
 from core.auth import Principal
 from core.sources.standardize import is_record
 from core.store import lake
@@ -222,12 +222,8 @@ def _refresh_demo_sites(principal: Principal, source: dict) -> dict:
 def run_pass(ctx, watch_id: int) -> dict:
     """One crawl pass over a watched source, as the job's principal (who must be able to use the source)."""
     principal = ctx.principal
-    watch = watch_for(principal, watch_id, "run a monitor pass")
-    source = watch["source"]
-    if needs_login(source):
-        raise MonitorError(f"{source['name']} needs a login on its site and is never crawled: import your own "
-                           "exported HTML or JSON files for it instead.")
-    source = _refresh_demo_sites(principal, source)
+    watch = runnable_watch(principal, watch_id)
+    source = _refresh_demo_sites(principal, watch["source"])
     with pass_lock(watch["id"]):
         pass_id = start_pass(watch, "crawl", principal, ctx.job_id)
         try:

@@ -32,7 +32,7 @@ from core.store.models_listings import (
     MonitorWatch,
 )
 from core.store.sql import session_scope
-from core.tenancy import NotFoundOrDenied, require_supplier, sees_everything
+from core.tenancy import NotFoundOrDenied, owns, require_supplier, sees_everything
 
 JOB_KIND = "monitor_pass"
 MIN_MINUTES, MAX_MINUTES = 5, 31 * 24 * 60
@@ -148,15 +148,27 @@ def watch_for(principal: Principal | None, watch_id: int, action: str = "use thi
     with session_scope() as session:
         row = session.get(MonitorWatch, int(watch_id))
         watch = _plain(row) if row is not None else None
-    if watch is None:
+    if watch is None or not owns(principal, watch["owner_id"]):
         raise NotFoundOrDenied(f"No watch {watch_id} that you can use.")
     try:
         source = listing_source(principal, watch["source_name"], action)
     except PermissionDenied:
-        raise NotFoundOrDenied(f"No watch {watch_id} that you can use.") from None
-    if source["id"] != watch["source_id"]:
-        raise NotFoundOrDenied(f"No watch {watch_id} that you can use.")
-    return {**watch, "source": source, "needs_login": needs_login(source)}
+        source = None
+    if source is None or source["id"] != watch["source_id"]:
+        # The source was deleted (or its name reused): the watch can still be seen and deleted, never run.
+        return {**watch, "source": None, "needs_login": False, "source_missing": True}
+    return {**watch, "source": source, "needs_login": needs_login(source), "source_missing": False}
+
+
+def runnable_watch(principal: Principal | None, watch_id: int) -> dict:
+    """A watch that a pass may run now: its source still exists and does not need a login."""
+    watch = watch_for(principal, watch_id, "run a monitor pass")
+    if watch["source_missing"]:
+        raise MonitorError(f"The source {watch['source_name']} was deleted; stop watching it.")
+    if watch["needs_login"]:
+        raise MonitorError(f"{watch['source_name']} needs a login on its site and is never crawled: import your own "
+                           "exported HTML or JSON files for it instead.")
+    return watch
 
 
 def watch_of_source(principal: Principal | None, source_name: str) -> dict | None:
@@ -197,10 +209,7 @@ def run_now(principal: Principal | None, watch_id: int) -> int:
     """Submit a pass over a watched source at once (or return the one still running); the job id."""
     from core.store import jobs
 
-    watch = watch_for(principal, watch_id, "run a monitor pass")
-    if watch["needs_login"]:
-        raise MonitorError(f"{watch['source_name']} needs a login on its site and is never crawled: import your own "
-                           "exported HTML or JSON files for it instead.")
+    watch = runnable_watch(principal, watch_id)
     if _busy(principal, watch["last_job_id"]):
         return watch["last_job_id"]
     job_id = jobs.submit(JOB_KIND, {"watch_id": watch["id"]}, principal)
@@ -243,8 +252,10 @@ def run_due(now: datetime | None = None, submit: Callable[[str, dict, Principal]
         try:
             if owner is None or owner.role not in ("supplier", "admin"):
                 raise PermissionDenied("its owner may no longer run it")
-            if watch_for(owner, watch["id"])["needs_login"]:
-                raise PermissionDenied("its source needs a login and is fed by exported files only")
+            try:
+                runnable_watch(owner, watch["id"])
+            except MonitorError as exc:
+                raise PermissionDenied(str(exc)) from None
             job_id = submit(JOB_KIND, {"watch_id": watch["id"]}, owner)
         except PermissionDenied as exc:
             _disable(watch["id"], str(exc))
