@@ -323,3 +323,45 @@ def test_a_deleted_source_leaves_a_watch_that_can_be_deleted_but_never_run(workb
         delete_watch(new_user("supplier"), watch["id"])
     delete_watch(owner, watch["id"])
     assert [w for w in list_watches(owner) if w["id"] == watch["id"]] == []
+
+
+def test_statistics_are_computed_in_sql_on_each_store(sql_url):
+    """Median price (odd and even counts), volume and time to sell, on SQLite and PostgreSQL alike."""
+    from datetime import date
+
+    from core.store.models import Source
+    from core.store.models_listings import MonitorEvent, MonitorListing, MonitorPass, MonitorPricePoint
+
+    admin = new_user("admin")
+    moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with session_scope() as session:
+        source = Source(name="stats-shop", app="marketplace", kind="listing_index", config={"urls": ["https://x.example/"]},
+                        created_by=admin.id)
+        session.add(source)
+        session.flush()
+        watch = MonitorWatch(source_id=source.id, source_name=source.name, owner_id=admin.id, created_by=admin.id)
+        session.add(watch)
+        session.flush()
+        run = MonitorPass(watch_id=watch.id, created_by=admin.id)
+        session.add(run)
+        prices = {"Bikes": [100.0, 300.0, 200.0], "Phones": [50.0, 70.0, 10.0, 90.0]}
+        for category, values in prices.items():
+            for position, price in enumerate(values):
+                listing = MonitorListing(watch_id=watch.id, key=f"/{category}/{position}", url="https://x.example/",
+                                         price=price, currency="EUR", category=category,
+                                         days_to_end=float(position + 1) if category == "Bikes" else None)
+                session.add(listing)
+                session.flush()
+                for day in (date(2026, 3, 1), date(2026, 3, 2)):
+                    session.add(MonitorPricePoint(watch_id=watch.id, listing_id=listing.id, day=day, price=price,
+                                                  currency="EUR", category=category))
+                if position == 0:
+                    session.flush()
+                    session.add(MonitorEvent(watch_id=watch.id, pass_id=run.id, listing_id=listing.id, kind="new",
+                                             created_at=moment))
+    medians = stats.median_price_by_category(admin)
+    assert sorted(zip(medians["category"], medians["median_price"], medians["listings"], strict=True)) == [
+        ("Bikes", 200.0, 3), ("Bikes", 200.0, 3), ("Phones", 60.0, 4), ("Phones", 60.0, 4)]
+    volume = stats.listing_volume(admin)
+    assert volume["on_market"].sum() == 14 and volume["new"].sum() == 2
+    assert stats.time_to_sell(admin).to_dict("records") == [{"category": "Bikes", "sold": 3, "median_days": 2.0}]

@@ -50,18 +50,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back naive; they were written in UTC.
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-def _plain(row: MonitorWatch) -> dict:
-    data = row.model_dump()
-    for key in ("next_run_at", "last_run_at", "pass_started_at", "created_at"):
-        data[key] = _aware(data[key])
-    return data
-
-
 def needs_login(source: dict) -> bool:
     """Whether a source's listings sit behind a login on their site (then only exported files feed it)."""
     if (source.get("config") or {}).get("login_required"):
@@ -104,7 +92,7 @@ def save_watch(principal: Principal | None, source_name: str, every_minutes: int
                                created_by=principal.id)
         was_enabled = bool(row.id) and row.enabled
         row.every_minutes, row.enabled, row.notify_all = minutes, bool(enabled), bool(notify_all)
-        last = _aware(row.last_run_at)
+        last = row.last_run_at
         if not enabled or login_only:
             row.next_run_at = None
         elif not was_enabled or last is None:
@@ -113,7 +101,7 @@ def save_watch(principal: Principal | None, source_name: str, every_minutes: int
             row.next_run_at = max(now, last + timedelta(minutes=minutes))
         session.add(row)
         session.flush()
-        return {**_plain(row), "needs_login": login_only}
+        return {**row.model_dump(), "needs_login": login_only}
 
 
 def _visible(query, principal: Principal):
@@ -124,7 +112,7 @@ def list_watches(principal: Principal | None) -> list[dict]:
     """The watches on the principal's sources (admins: all), each with its last pass."""
     require_supplier(principal, "see watched sources")
     with session_scope() as session:
-        watches = [_plain(row) for row in session.exec(_visible(select(MonitorWatch), principal)
+        watches = [row.model_dump() for row in session.exec(_visible(select(MonitorWatch), principal)
                                                        .order_by(MonitorWatch.source_name))]
         last_ids = [w["id"] for w in watches]
         passes = {}
@@ -147,7 +135,7 @@ def watch_for(principal: Principal | None, watch_id: int, action: str = "use thi
     require_supplier(principal, action)
     with session_scope() as session:
         row = session.get(MonitorWatch, int(watch_id))
-        watch = _plain(row) if row is not None else None
+        watch = row.model_dump() if row is not None else None
     if watch is None or not owns(principal, watch["owner_id"]):
         raise NotFoundOrDenied(f"No watch {watch_id} that you can use.")
     try:
@@ -175,7 +163,7 @@ def watch_of_source(principal: Principal | None, source_name: str) -> dict | Non
     source = listing_source(principal, source_name)
     with session_scope() as session:
         row = session.exec(select(MonitorWatch).where(MonitorWatch.source_id == source["id"])).first()
-        return {**_plain(row), "source": source, "needs_login": needs_login(source)} if row else None
+        return {**row.model_dump(), "source": source, "needs_login": needs_login(source)} if row else None
 
 
 def delete_watch(principal: Principal | None, watch_id: int) -> None:
@@ -235,7 +223,7 @@ def run_due(now: datetime | None = None, submit: Callable[[str, dict, Principal]
     submit = submit or jobs.submit
     now = now or _now()
     with session_scope() as session:
-        due = [_plain(row) for row in session.exec(select(MonitorWatch).where(
+        due = [row.model_dump() for row in session.exec(select(MonitorWatch).where(
             MonitorWatch.enabled == True, MonitorWatch.next_run_at <= now))]  # noqa: E712 - SQL expression
     started = []
     for watch in due:
