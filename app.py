@@ -17,6 +17,7 @@ elif user.role == "buyer":
     # Buyers see the marketplace and what they bought, nothing raw.
     navigation = st.navigation({
         "Sell": [st.Page("pages/marketplace.py", title="Marketplace", icon=":material/storefront:", default=True)],
+        "Account": [st.Page("pages/account.py", title="Account", icon=":material/key:")],
     })
 else:
     navigation = st.navigation({
@@ -47,6 +48,10 @@ else:
             st.Page("pages/ml_lab.py", title="ML Lab", icon=":material/model_training:"),
             st.Page("pages/monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
         ],
+        "Admin": [
+            st.Page("pages/privacy.py", title="Privacy (GDPR)", icon=":material/privacy_tip:"),
+        ],
+        "Account": [st.Page("pages/account.py", title="Account", icon=":material/key:")],
     })
 # Drawn before the page: a page may st.stop() early, and the sidebar must still show who is signed in.
 sidebar(user)

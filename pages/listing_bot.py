@@ -148,10 +148,13 @@ with tab_mine:
     if st.session_state.get("lbot_flash"):
         st.success(st.session_state.pop("lbot_flash"))
     ids = [d["id"] for d in drafts]
-    titles = {d["id"]: d["title"] for d in drafts}
     if st.session_state.get("lbot_open_select") not in ids:  # deleted, or another user's session state
         st.session_state.pop("lbot_open_select", None)
-    chosen = st.selectbox("Open draft", ids, format_func=lambda i: f"#{i} {titles[i]}", key="lbot_open_select")
+    # Labelled by id and category, which edits do not change: the browser keeps showing a selected option's
+    # first label, so a title here would go stale after renaming the draft (the table above has the titles).
+    categories = {d["id"]: CATEGORIES[d["category"]].label for d in drafts}
+    chosen = st.selectbox("Open draft", ids, format_func=lambda i: f"Draft #{i} ({categories[i]})",
+                          key="lbot_open_select")
     current = get_draft(user, chosen)
     st.caption(f"Version {current['version']} · written by {_writer(current['method'])} · last saved "
                f"{current['updated_at']:%Y-%m-%d %H:%M} UTC")
@@ -192,8 +195,10 @@ with tab_mine:
                                    for v in current["versions"]]), hide_index=True)
 
     st.subheader("Export")
-    chosen_ids = st.multiselect("Drafts to export", ids, default=[chosen], format_func=lambda i: f"#{i} {titles[i]}",
-                                key="lbot_export_ids")
+    if not set(st.session_state.get("lbot_export_ids") or []) <= set(ids):  # a draft was deleted meanwhile
+        st.session_state.pop("lbot_export_ids", None)
+    chosen_ids = st.multiselect("Drafts to export", ids, default=[chosen], key="lbot_export_ids",
+                                format_func=lambda i: f"Draft #{i} ({categories[i]})")
     if chosen_ids:
         columns = st.columns(len(EXPORT_FORMATS))
         labels = {"json": "JSON", "csv": "CSV", "md": "Markdown"}

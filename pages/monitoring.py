@@ -26,6 +26,24 @@ datasets = [d["name"] for d in list_datasets(user)]
                        "Alert rules"])
 
 
+# Reads only, cached briefly: reruns (a tab click, a widget) should not redo the aggregations.
+@st.cache_data(ttl=20, show_spinner=False)
+def _quality(principal, dataset: str) -> dict:
+    return quality.quality_over_time(principal, dataset)
+
+
+@st.cache_data(ttl=20, show_spinner=False)
+def _pipeline(principal, hours: int) -> dict:
+    return pipeline.pipeline_stats(principal, since=datetime.now(UTC) - timedelta(hours=hours))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _models(principal) -> list[dict]:
+    from ml import registry
+
+    return registry.list_models(principal)
+
+
 def _safe(text) -> str:
     return markdown_without_remote_images(str(text))
 
@@ -35,7 +53,7 @@ with tab_quality:
         st.info("No datasets yet. Scrape or upload data, then refine it to see its quality over time.")
     else:
         chosen = st.selectbox("Dataset", datasets, key="mon_quality_dataset")
-        found = quality.quality_over_time(user, chosen)
+        found = _quality(user, chosen)
         runs = found["runs"]
         if runs.empty:
             st.info("This dataset has no finished refinement run yet.")
@@ -58,7 +76,7 @@ with tab_quality:
 with tab_pipeline:
     window = st.selectbox("Jobs of the last", ["24 hours", "7 days", "30 days"], index=1, key="mon_pipe_window")
     hours = {"24 hours": 24, "7 days": 24 * 7, "30 days": 24 * 30}[window]
-    stats = pipeline.pipeline_stats(user, since=datetime.now(UTC) - timedelta(hours=hours))
+    stats = _pipeline(user, hours)
     if stats["by_kind"].empty:
         st.info("No jobs in this window.")
     else:
@@ -94,14 +112,17 @@ with tab_drift:
                           only_new=st.checkbox("Only the items new in the current run", value=True,
                                                key="mon_drift_only_new"))
         else:
-            params["model"] = st.text_input("Model name (as registered in the ML Lab)", key="mon_drift_model")
+            models = [m["name"] for m in _models(user)]
+            if not models:
+                st.info("No models yet: train one in the ML Lab.")
+            params["model"] = st.selectbox("Model", models, key="mon_drift_model") or ""
             threshold = st.slider("Retrain a watched model when this share of its input columns drifted (or its "
                                   "predictions did)", 0.05, 1.0, 0.3, 0.05, key="mon_drift_retrain")
             params["retrain_above"] = threshold if st.checkbox("Retrain on drift", key="mon_drift_retrain_on") \
                 else None
         if st.button("Run drift check", type="primary", key="mon_drift_run"):
             if "model" in params and not params["model"].strip():
-                st.error("Enter the name of a model to compare.")
+                st.error("Choose a model to compare (train one in the ML Lab first).")
             else:
                 st.session_state["mon_drift_job"] = jobs.submit("drift_check", params, user)
         if "mon_drift_job" in st.session_state:

@@ -30,6 +30,10 @@ st.caption("Valuations of property listings from an ML Lab model (estimate, cali
 user = require_page_user("supplier", "admin")
 datasets = visible_datasets(user)
 models = valuation_models(user)
+# Job panels above the tabs: a training or valuation stays in view whichever tab is open.
+for job_key in ("property_train_job", "property_value_job"):
+    if st.session_state.get(job_key):
+        show_job(st.session_state[job_key], job_key)
 tab_listings, tab_models, tab_scenario = st.tabs(["Valued listings", "Valuation models", "Investment scenario"])
 
 with tab_models:
@@ -61,10 +65,9 @@ with tab_models:
                         "property_train", {"source": f"dataset:{source}", "name": model_name.strip(),
                                            "target": target.strip() or None, "level": level,
                                            "time_budget_s": float(budget)}, user)
+                    st.rerun()  # to draw the job panel above the tabs
                 except PermissionDenied as exc:
                     st.error(str(exc))
-        if st.session_state.get("property_train_job"):
-            show_job(st.session_state["property_train_job"], "property_train")
 
 with tab_listings:
     if not datasets:
@@ -86,10 +89,9 @@ with tab_listings:
                         st.session_state["property_value_job"] = jobs.submit(
                             "property_value", {"dataset": dataset, "model": model["model_name"],
                                                "version": model["model_version"]}, user)
+                        st.rerun()  # to draw the job panel above the tabs
                     except PermissionDenied as exc:
                         st.error(str(exc))
-            if st.session_state.get("property_value_job"):
-                show_job(st.session_state["property_value_job"], "property_value")
         runs = valuation_runs(user, dataset)
         if not runs:
             st.info("No valuations of this dataset yet: press **Value listings** above.")

@@ -33,8 +33,16 @@ def _signals(principal, name: str, modified: float) -> pd.DataFrame | None:
     return cached_signals(principal, name)
 
 
+# Moving one slider leaves the other histograms as they were: built once per threshold, not on every redraw.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _histogram(principal, name: str, modified: float, column: str, low: float | None, high: float | None):
+    signals = _signals(principal, name, modified)
+    return quality_charts.signal_histogram(signals[column], low, high, title=HISTOGRAM_TITLES.get(column, column))
+
+
 path = signals_path(dataset_name)
-signals = _signals(user, dataset_name, os.path.getmtime(path)) if path.exists() else None
+signals_mtime = os.path.getmtime(path) if path.exists() else 0.0
+signals = _signals(user, dataset_name, signals_mtime) if path.exists() else None
 job_key = f"ref_signals_job_{dataset_name}"
 if signals is None:
     st.info("Signals for this dataset have not been computed yet.")
@@ -139,8 +147,7 @@ def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> N
         st.caption(f"Recipe id {recipe.hash}: the same rules always give the same id.")
         st.plotly_chart(quality_charts.rule_funnel(funnel, len(decisions)), width="stretch", key="ref_funnel")
     for column, low, high in histograms:
-        title = HISTOGRAM_TITLES.get(column, column)
-        st.plotly_chart(quality_charts.signal_histogram(signals[column], low, high, title=title), width="stretch",
+        st.plotly_chart(_histogram(user, dataset_name, signals_mtime, column, low, high), width="stretch",
                         key=f"ref_hist_{column}")
 
     st.subheader("Samples")

@@ -11,11 +11,11 @@ import zipfile
 import pytest
 from api_helpers import client_for, running_api, wait_for_job
 from principals import new_user
+from refine_fixtures import article_text
 
 from core.api.keys import create_api_key, principal_for_key, revoke_api_key
 from core.api.ratelimit import TokenBuckets
 from core.market.downloads import verify_downloaded_archive
-from refine_fixtures import article_text
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from api_helpers import ApiClient, client_for, running_api
 from principals import new_user
+from refine_fixtures import article_text
 
 from core.api.app import create_app
 from core.api.keys import create_api_key, revoke_api_key
@@ -18,7 +19,6 @@ from core.market.tokens import issue_download_token
 from core.sources.ingest import ingest_upload
 from core.sources.registry import save_source
 from core.store.jobs import run_foreground
-from refine_fixtures import article_text
 
 DENIED = {403, 404}
 

@@ -38,7 +38,7 @@ PREPARE = textwrap.dedent("""
     words = ("bright quiet renovated spacious sunny modern cosy central charming large balcony garden terrace "
              "parking cellar lift view park river school tram shops market station museum harbour hill").split()
     recipe = {"name": "flats", "rules": [{"min_length": 20}]}
-    for batch, (n, scale) in enumerate(((240, 1.0), (160, 1.3))):
+    for batch, (n, scale) in enumerate(((150, 1.0), (100, 1.3))):
         rng = np.random.default_rng(batch)
         lines = ["description,area,rooms,city"]
         for i in range(n):
@@ -63,12 +63,22 @@ def app_url(tmp_path_factory):
         yield base
 
 
+def _show_every_page_link(page) -> None:
+    """Streamlit folds a long navigation behind "View N more"; Monitoring sits near its end."""
+    more = page.locator("[data-testid='stSidebarNavViewButton']", has_text="more")
+    if more.count():
+        more.first.click()
+        page.wait_for_timeout(300)
+
+
 def test_a_planted_shift_raises_a_drift_alert_on_monitoring_and_overview(app_url):
     with browser_page() as page:
         page.goto(app_url)
         wait_idle(page)
         page.get_by_role("button", name="Try the demo").click()
+        page.get_by_role("button", name="Sign out").wait_for(timeout=90_000)
         wait_idle(page)
+        _show_every_page_link(page)
         open_page(page, "Monitoring")
         page.get_by_role("tab", name="Drift").click()
         wait_idle(page)
@@ -85,6 +95,7 @@ def test_a_planted_shift_raises_a_drift_alert_on_monitoring_and_overview(app_url
         page.get_by_text("column(s) drifted").first.wait_for(timeout=30_000)
         screenshot(page, "monitoring-1-drift")
 
+        _show_every_page_link(page)
         open_page(page, "Overview")
         page.get_by_text("Drifted columns in a recent drift check").first.wait_for(timeout=30_000)
         screenshot(page, "monitoring-2-overview-alert")

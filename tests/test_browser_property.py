@@ -34,6 +34,10 @@ def _show_every_page_link(page) -> None:
 
 def test_value_the_demo_listings_and_compute_a_scenario(app_url):
     with browser_page() as page:
+        # The first visit starts the stores (migrations, embedded MongoDB, MLflow); on a busy machine that can
+        # outlast the shared helper's 30 s click timeout, so wait for the sign-in page first.
+        page.goto(app_url)
+        page.get_by_role("button", name="Try the demo").wait_for(timeout=180_000)
         start_demo_and_scrape(page, app_url)
 
         _show_every_page_link(page)

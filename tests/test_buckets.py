@@ -152,10 +152,12 @@ def test_package_upload_to_bucket_verifies_checksums(s3):
     assert job["status"] == "succeeded" and job["result"]["files"] == result["files"]
 
 
-def test_cli_bucket_ingest_runs_the_job(s3):
+def test_cli_bucket_ingest_runs_the_job(s3, capsys):
     import os
     import subprocess
     import sys
+
+    from core.cli import main
 
     fs, bucket, endpoint = s3
     fs.pipe_file(f"{bucket}/incoming/cli.jsonl", _jsonl("from the command line"))
@@ -165,6 +167,5 @@ def test_cli_bucket_ingest_runs_the_job(s3):
                             capture_output=True, text=True, env=dict(os.environ), timeout=180)
     assert result.returncode == 0, result.stderr
     assert "ingested=1" in result.stdout and "new=1" in result.stdout
-    usage = subprocess.run([sys.executable, "-m", "core", "bucket", "upload-package", "x"], cwd=root,
-                           capture_output=True, text=True, env=dict(os.environ), timeout=60)
-    assert usage.returncode == 2 and "PACKAGE_ID and S3_URL" in usage.stderr
+    assert main(["bucket", "upload-package", "x"]) == 2
+    assert "PACKAGE_ID and S3_URL" in capsys.readouterr().err

@@ -135,6 +135,15 @@ def test_mostly_zero_column_turning_nonzero(base):
     assert "pool" in _drifted(reference, current)
 
 
+def test_shift_of_the_non_zero_part_of_a_zero_inflated_column(base):
+    reference, current = _split(base, 1000)
+    current["porch"] = (current["porch"] * 1.3).round()  # 55% zeros stay zero; the porches grow
+    entry = compare_frames(reference, current)["columns"]["porch"]
+    assert entry["drifted"]
+    assert any(t["method"] == "nonzero_shift" and t["summary"].startswith("non-zero values: median +")
+               for t in entry["tests"])
+
+
 # -- missing values, types, schema ----------------------------------------------------------------------------------
 def test_small_missing_jump(base):
     reference, current = _split(base, 1000)
@@ -176,6 +185,32 @@ def test_column_in_one_table_only_is_reported(base):
     assert report["columns"]["price"]["method"] == "schema" and report["columns"]["price"]["drifted"]
     assert report["columns"]["extra"]["summary"].startswith("new column")
     assert report["schema"] == {"only_in_reference": [], "only_in_current": ["price", "extra"]}
+
+
+def test_odd_columns_never_crash():
+    rng = np.random.default_rng(11)
+    n = 300
+
+    def frame(shift: int) -> pd.DataFrame:
+        return pd.DataFrame({
+            "nested": [{"a": int(i % 3)} for i in range(n)],
+            "lists": [[1, 2][: i % 3] for i in range(n)],
+            "flag": rng.random(n) < 0.3,
+            "when": pd.date_range("2024-01-01", periods=n, freq="h") + pd.Timedelta(days=shift),
+            "iso": [f"2024-02-{1 + i % 28:02d}" for i in range(n)],
+            "mixed": [i if i % 2 else f"x{i}" for i in range(n)],
+            "infinite": np.where(rng.random(n) < 0.05, np.inf, rng.normal(size=n)),
+            "grouped": [f"{1000 + i:,}" for i in range(n)],
+        })
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = compare_frames(frame(0), frame(30))
+    assert not caught
+    assert {entry["method"] for entry in report["columns"].values()}.isdisjoint({"error"})
+    assert report["columns"]["grouped"]["kind"] == "numeric"
+    assert report["columns"]["iso"]["kind"] == "numeric"
+    assert "when" in report["drifted"]  # a month later: every timestamp is new
 
 
 # -- categories and text ---------------------------------------------------------------------------------------------

@@ -263,6 +263,9 @@ def test_category_median_from_the_users_own_comparables(raw_store):
 
 def test_property_drafts_use_the_valuation_or_say_why_not(owner, monkeypatch):
     fields = {"category": "property", "beds": 3, "area_m2": 110, "location": "Ames", "listing_type": "sale"}
+    real = pricing.suggest_price(owner, fields)  # the Property app's own valuation: no model trained by this user
+    assert real["estimate"] is None and real["note"].startswith("No price suggested by the property valuation: ")
+    assert "Enter the price yourself." in real["note"]
     monkeypatch.setattr(pricing, "_valuation_function", lambda: None)
     assert "not available" in pricing.suggest_price(owner, fields)["note"]
 
@@ -271,7 +274,8 @@ def test_property_drafts_use_the_valuation_or_say_why_not(owner, monkeypatch):
 
     monkeypatch.setattr(pricing, "_valuation_function", lambda: untrained)
     note = pricing.suggest_price(owner, fields)["note"]
-    assert "no valuation model is trained yet" in note and "Train a valuation model" in note
+    assert note == "No price suggested by the property valuation: no valuation model is trained yet. Enter the " \
+                   "price yourself."
     seen = {}
 
     def trained(principal, given):
@@ -287,3 +291,54 @@ def test_property_drafts_use_the_valuation_or_say_why_not(owner, monkeypatch):
                           "note": "Estimate of property-value v2 (interval 230,000–270,000), 3 comparable sales."}
     rent = pricing.suggest_price(owner, {**fields, "listing_type": "rent"})
     assert rent["estimate"] is None and "not rents" in rent["note"]
+
+
+def test_personal_data_the_draft_leaves_out_is_reported(owner):
+    draft = draft_listing(owner, note=BIKE_NOTE.replace("Asking 350 eur", "Asking 350 eur, call +31 6 12345678"),
+                          use_openai=False)
+    assert draft["pii"] == []  # the clause also held the price, so it is not copied into the text...
+    assert any("phone number '+31 6 12345678' from your note" in note for note in draft["notes"])  # ...but said
+
+
+def test_stated_conditions_and_materials():
+    assert parse_note("IKEA sofa, black, used, 120 eur").fields["condition"] == "fair"
+    assert parse_note("Selling my Trek road bike (like new), works perfectly").fields["condition"] == "like new"
+    assert "condition" not in parse_note("Trek road bike, works perfectly").fields  # working is not a condition
+    fields = parse_note("solid oak dining table, 120 eur").fields
+    assert fields["material"] == "solid oak" and "colour" not in fields
+
+
+def test_command_line_drafts_saves_and_exports(tmp_path, capsys, workbench):
+    from core.cli import main
+
+    fields = tmp_path / "fields.json"
+    fields.write_text(json.dumps({"category": "phones", "brand": "Fairphone", "model": "5", "storage": "256 GB",
+                                  "condition": "good", "price": "€380", "location": "Utrecht"}))
+    assert main(["listing", "draft", "--fields", str(fields), "--no-openai", "--save", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["title"] == "Fairphone 5, 256 GB" and "Saved draft" in err
+    draft_id = int(err.split("Saved draft ")[1].split()[0])
+    assert main(["listing", "export", str(draft_id), "--format", "md"]) == 0
+    assert capsys.readouterr().out.startswith("# Fairphone 5, 256 GB")
+    fields.write_text("{not json")
+    assert main(["listing", "draft", "--fields", str(fields)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["listing", "draft", "--note", "Trek bike, 200 eur", "--no-openai", "--save"]) == 2
+    assert "condition is required for bicycles listings" in capsys.readouterr().err
+
+
+def test_drafts_round_trip_on_each_sql_store(sql_url):
+    """Save, edit, list and delete on SQLite and PostgreSQL (JSON attributes, versions, ownership)."""
+    owner = new_user("supplier")
+    draft = {"category": "furniture", "title": "Oak dining table", "description": "Seats six.", "price": 120,
+             "currency": "EUR", "attributes": {"condition": "fair", "location": "Berlin", "year": 2019},
+             "price_basis": {"method": "none", "note": "No price suggested."}, "method": "template:1"}
+    saved = save_draft(owner, draft)
+    edited = update_draft(owner, saved["id"], {"attributes": {**draft["attributes"], "material": "oak"}})
+    assert edited["version"] == 2
+    stored = get_draft(owner, saved["id"])
+    assert stored["attributes"] == {"condition": "fair", "location": "Berlin", "year": 2019, "material": "oak"}
+    assert [v["attributes"].get("material") for v in stored["versions"]] == [None, "oak"]
+    assert [d["id"] for d in list_drafts(owner)] == [saved["id"]]
+    delete_draft(owner, saved["id"])
+    assert list_drafts(owner) == []

@@ -88,3 +88,25 @@ def test_buyers_are_refused(workbench):
     at.run()
     assert "you are signed in as a buyer" in " ".join(w.value for w in at.warning)
     assert not at.button and not at.text_area
+
+
+def test_another_supplier_sees_none_of_the_drafts(workbench):
+    from apptest_helpers import ROOT
+    from principals import new_user
+    from streamlit.testing.v1 import AppTest
+
+    from core.apps.listings.bot.drafts import save_draft
+    from core.apps.listings.bot.service import draft_listing
+
+    owner, other = new_user("supplier"), new_user("supplier")
+    secret = "Owner-only Brompton folding bike"
+    draft = draft_listing(owner, note=NOTE.replace(" Call +31 6 12345678", ""), use_openai=False)
+    save_draft(owner, {**draft, "title": secret})
+    at = AppTest.from_file(str(ROOT / "pages" / "listing_bot.py"), default_timeout=30)
+    at.session_state["auth_user"] = other.as_dict()
+    at.run()
+    assert_no_exception(at)
+    assert "No saved drafts yet" in " ".join(i.value for i in at.info)
+    shown = " ".join([*(str(m.value) for m in at.markdown), *(f.value.to_csv() for f in at.dataframe),
+                      *(" ".join(map(str, s.options)) for s in at.selectbox)])
+    assert secret not in shown

@@ -59,12 +59,14 @@ def test_drift_command_reads_jsonl_and_reports_one_sided_columns(tmp_path, capsy
 
     reference, current = _tables(1)
     reference.to_json(tmp_path / "reference.jsonl", orient="records", lines=True)
-    current.drop(columns=["Neighborhood"]).assign(extra=1).to_csv(tmp_path / "current.csv", index=False)
+    # Written with pandas' row numbers as an unnamed first column: dropped, not compared.
+    current.drop(columns=["Neighborhood"]).assign(extra=1).to_csv(tmp_path / "current.csv")
     assert main(["drift", str(tmp_path / "reference.jsonl"), str(tmp_path / "current.csv"),
                  "--out", str(tmp_path / "r.json")]) == 0
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["columns"]["Neighborhood"]["method"] == "schema"
     assert report["schema"]["only_in_current"] == ["extra"]
+    assert "Unnamed: 0" not in report["columns"]
     assert not report["columns"]["Gr Liv Area"]["drifted"]
     assert "Neighborhood: column missing from the current data" in capsys.readouterr().out
 

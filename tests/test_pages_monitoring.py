@@ -34,7 +34,7 @@ def test_monitoring_page_runs_a_drift_check_and_shows_the_alert_to_its_owner_onl
     dataset = add_items(owner, name, listing_rows(300, seed=31))
     finish_planted_run(dataset, kept_share=0.9, seed=31)
     add_items(owner, name, listing_rows(200, seed=32, area_scale=1.3))
-    finish_planted_run(dataset, kept_share=0.3, seed=32)  # collapsing kept share: a change marker
+    second_run = finish_planted_run(dataset, kept_share=0.3, seed=32)  # collapsing kept share: a change marker
     plant_job(owner, "refine", "failed", 2, params={"dataset": name}, error=f"planted failure in {name}")
     logs.collect_job_problems()
 
@@ -43,7 +43,7 @@ def test_monitoring_page_runs_a_drift_check_and_shows_the_alert_to_its_owner_onl
     assert at.title[0].value == "Monitoring"
     text = _text(at)
     # The quality marker, the pipeline's failed job and its log entry.
-    assert f"Run 2 · {quality.ALL_SOURCES}: kept share" in text and f"planted failure in {name}" in text
+    assert f"Run {second_run} · {quality.ALL_SOURCES}: kept share" in text and f"planted failure in {name}" in text
     assert any("refine" in frame.value.get("kind", []).tolist() for frame in at.dataframe if "failed" in frame.value)
 
     at.selectbox(key="mon_drift_dataset").select(name).run()

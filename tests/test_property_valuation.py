@@ -171,3 +171,22 @@ def test_uploaded_sales_table_trains_and_values_by_its_own_columns(workbench, tm
     dataset = upload_listings(owner, listing_rows()[:20])
     with pytest.raises(ValuationDataError, match="lack most columns"):
         value_dataset(owner, dataset, f"ames-{owner.id}")
+
+
+def test_listing_features_read_fields_location_and_title():
+    from core.apps.listings.property.features import listing_features, numeric_text_to_numbers
+
+    frame = pd.DataFrame([
+        {"title": "2-bedroom apartment for rent in Lyon, Confluence", "price": "1450", "area_m2": None,
+         "attributes": '{"area_m2": 70, "beds": 2, "property_type": "Apartment"}'},
+        {"title": "Family home", "price": 410000, "location": "Parkallee 3, Pankow, Berlin", "beds": 4,
+         "area_m2": 120, "property_type": "house"},
+    ])
+    features = listing_features(frame)
+    assert features.loc[0, ["area_m2", "beds", "property_type", "city", "district", "offer", "price"]].tolist() == \
+        [70.0, 2.0, "apartment", "Lyon", "Confluence", "rent", 1450.0]
+    assert features.loc[1, ["property_type", "city", "district", "offer"]].tolist() == \
+        ["house", "Berlin", "Pankow", "sale"]
+    table = numeric_text_to_numbers(pd.DataFrame({"area": ["1056", "NA", "860"], "zone": ["RL", "RM", "1"]}))
+    assert table["area"].tolist()[0] == 1056 and np.isnan(table["area"].tolist()[1])
+    assert not pd.api.types.is_numeric_dtype(table["zone"])  # "1" alone does not make codes numbers

@@ -32,8 +32,10 @@ from core.store.sql import session_scope
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_EMAIL = "owner.private@example.org"
 # Every page but the sign-in page and the Marketplace is for suppliers and admins (new pages included).
+# account.py serves every signed-in role (buyers' API keys too); tests/test_account_page.py walks it.
 SUPPLIER_PAGES = tuple(sorted(p.name for p in (ROOT / "pages").glob("*.py")
-                              if not p.name.startswith("_") and p.name not in ("sign_in.py", "marketplace.py")))
+                              if not p.name.startswith("_")
+                              and p.name not in ("sign_in.py", "marketplace.py", "account.py")))
 
 
 @pytest.fixture(scope="module")

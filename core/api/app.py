@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from core.api import (
     routes_account,
@@ -16,6 +16,7 @@ from core.api import (
 )
 from core.api.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from core.api.ratelimit import TokenBuckets
+from core.api.strict_query import reject_unknown_query_parameters
 from core.config import get_settings
 
 ROUTERS = (routes_account, routes_datasets, routes_sources, routes_refine, routes_packages, routes_market,
@@ -32,10 +33,12 @@ ERROR_STATUSES = {400: "Bad input: the detail says what to change",
 
 def create_app(*, rate_per_minute: int | None = None, rate_burst: int | None = None) -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="DataBroker Workbench API", version="1",
+    # No /docs or /redoc: their pages load scripts from a CDN, and the workbench works offline.
+    app = FastAPI(title="DataBroker Workbench API", version="1", docs_url=None, redoc_url=None,
                   description="The workbench's core functions over HTTP, under the same ownership rules as the "
                               "pages. Authenticate with an API key in the X-API-Key header.",
-                  responses={code: {"model": Problem, "description": text} for code, text in ERROR_STATUSES.items()})
+                  responses={code: {"model": Problem, "description": text} for code, text in ERROR_STATUSES.items()},
+                  dependencies=[Depends(reject_unknown_query_parameters)])
     app.state.rate_per_minute = rate_per_minute or settings.api_rate_per_minute
     app.state.rate_limits = TokenBuckets(app.state.rate_per_minute, rate_burst or settings.api_rate_burst)
     install_error_handlers(app)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from core.auth import AuthError, PermissionDenied
+from core.market.stripe_gateway import PaymentProviderError
 from core.tenancy import NotFoundOrDenied
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -25,7 +26,7 @@ log = logging.getLogger("core.api")
 
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
            405: "Method not allowed", 409: "Conflict", 413: "Request body too large", 415: "Unsupported media type",
-           422: "Invalid request", 429: "Too many requests", 500: "Internal error"}
+           422: "Invalid request", 429: "Too many requests", 500: "Internal error", 502: "Payment provider failed"}
 
 
 class Problem(BaseModel):
@@ -110,6 +111,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bad_input(request: Request, exc: ValueError):
         # The core's user-facing errors (UploadError, ListingError, RecipeError, ...) are ValueErrors.
         return problem_response(400, str(exc) or "The request is not valid.")
+
+    @app.exception_handler(PaymentProviderError)
+    async def _provider(request: Request, exc: PaymentProviderError):
+        return problem_response(502, str(exc))  # Stripe failed or refused; the message says what to do
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception):

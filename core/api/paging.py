@@ -1,4 +1,5 @@
-"""Paging parameters shared by the list routes that can grow without bound."""
+"""Parameters shared by several routes: paging, and the name rules as schema patterns (the core checks them
+again; the patterns let clients and schemathesis know them)."""
 
 from typing import Annotated
 
@@ -7,3 +8,8 @@ from fastapi import Query
 MAX_PAGE = 500
 Offset = Annotated[int, Query(ge=0, le=10**9, description="rows to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows to return (at most {MAX_PAGE})")]
+
+# core.safe_names.safe_name (a '..' inside is still refused by the core, with a 400).
+SAFE_NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
+# ml.registry.check_name: a safe name that starts with a letter or digit.
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import func
@@ -15,7 +15,7 @@ from sqlmodel import select
 from core import tenancy
 from core.api.deps import Caller
 from core.api.errors import ApiProblem
-from core.api.paging import Limit, Offset
+from core.api.paging import SAFE_NAME_PATTERN, Limit, Offset
 from core.api.uploads import check_target, ingest_spooled, spool_file, upload_limit_bytes
 from core.auth import Principal
 from core.sources.ingest import ORIGINS
@@ -23,6 +23,7 @@ from core.store.models import Item
 from core.store.sql import session_scope
 
 router = APIRouter(tags=["datasets"])
+APP_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"  # core.store.raw.validate_app_name
 
 
 class DatasetOut(BaseModel):
@@ -114,12 +115,12 @@ UPLOAD_BODY = {"requestBody": {"required": True, "description": "The file's byte
                          "ingested a record at a time (CSV, JSONL, JSON, Parquet, optionally .gz) up to "
                          "INGEST_MAX_GB; the answer comes when the file is stored. The dataset is created if it "
                          "does not exist.")
-async def upload(request: Request, name: str, principal: Caller,
+async def upload(request: Request, name: Annotated[str, Path(pattern=SAFE_NAME_PATTERN)], principal: Caller,
                  filename: Annotated[str, Query(min_length=1, max_length=255, description="e.g. reviews.jsonl")],
                  license: Annotated[str, Query(min_length=1, max_length=100, description="SPDX id, e.g. CC-BY-4.0")],
                  attest: Annotated[bool, Query(description="You have the right to supply this data")],
-                 app: Annotated[str, Query(min_length=1, max_length=50)] = "uploads",
-                 origin: Annotated[str, Query(description=f"one of {', '.join(ORIGINS)}")] = "enterprise",
+                 app: Annotated[str, Query(pattern=APP_NAME_PATTERN, description="raw-store application")] = "uploads",
+                 origin: Annotated[Literal[ORIGINS], Query()] = "enterprise",
                  notes: Annotated[str, Query(max_length=2000)] = "") -> IngestReportOut:
     tenancy.require_supplier(principal, "upload data")
     if not attest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
@@ -14,10 +14,10 @@ from starlette.background import BackgroundTask
 
 from core.api.archives import write_package_archive
 from core.api.deps import Caller
-from core.api.errors import ApiProblem
+from core.api.errors import ApiProblem, Problem
 from core.market import checkout, listings, reviews
 from core.market.tokens import MAX_TTL_S, issue_download_token, redeem_download_token
-from core.store.models import Listing
+from core.store.models import DataPackage, Listing, Sale
 from core.store.sql import session_scope
 
 router = APIRouter(tags=["marketplace"])
@@ -46,12 +46,14 @@ class ListingSummary(BaseModel):
 
 class ListingIn(BaseModel):
     package_id: int = Field(ge=1)
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=20_000)
-    tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list, max_length=30)
+    title: str = Field(min_length=listings.MIN_TITLE_CHARS, max_length=listings.MAX_TITLE_CHARS,
+                       pattern=r"^\S(.*\S)?$", description="no leading or trailing spaces")
+    description: str = Field(default="", max_length=listings.MAX_DESCRIPTION_CHARS)
+    tags: list[Annotated[str, Field(max_length=listings.MAX_TAG_CHARS)]] = Field(default_factory=list,
+                                                                                max_length=listings.MAX_TAGS)
     category: str = Field(default="", max_length=100)
     price_cents: int = Field(default=0, ge=0, le=100_000_000)
-    currency: str = Field(default="usd", min_length=3, max_length=3)
+    currency: str = Field(default="usd", pattern="^[a-zA-Z]{3}$", description="ISO 4217 code, e.g. usd, eur")
     license: str | None = Field(default=None, max_length=100, description="default: the package's licence")
 
 
@@ -145,7 +147,7 @@ def search(principal: Caller, text: Annotated[str | None, Query(max_length=200)]
            license: Annotated[str | None, Query(max_length=100)] = None,
            max_price_cents: Annotated[int | None, Query(ge=0)] = None,
            min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
-           sort: Annotated[str, Query(description=f"one of {', '.join(listings.SORTS)}")] = "newest",
+           sort: Annotated[Literal["newest", "price", "rating", "quality"], Query()] = "newest",
            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ListingSummary]:
     frame = listings.search_listings(principal, text=text, category=category, language=language, license=license,
                                      max_price_cents=max_price_cents, min_rating=min_rating, sort=sort)
@@ -155,6 +157,9 @@ def search(principal: Caller, text: Annotated[str | None, Query(max_length=200)]
 
 @router.post("/listings", response_model=ListingOut, status_code=201, summary="List one of your packages for sale")
 def create(body: ListingIn, principal: Caller) -> ListingOut:
+    with session_scope() as session:
+        if session.get(DataPackage, body.package_id) is None:
+            raise ApiProblem(404, f"Package #{body.package_id} does not exist.")
     return _listing_out(listings.create_listing(principal, body.package_id, body.title, body.description,
                                                 body.tags, body.category, body.price_cents, body.currency,
                                                 body.license))
@@ -186,6 +191,7 @@ def relist(listing_id: int, principal: Caller) -> ListingOut:
 
 
 @router.post("/listings/{listing_id}/purchase", response_model=PurchaseOut,
+             responses={502: {"model": Problem, "description": "Stripe failed; nothing was charged"}},
              summary="Buy a listing (internal ledger; with Stripe configured, pay at checkout_url)")
 def purchase(listing_id: int, principal: Caller) -> PurchaseOut:
     _require_listing(listing_id)
@@ -204,6 +210,9 @@ def purchases(principal: Caller) -> list[SaleOut]:
 @router.post("/purchases/{sale_id}/download-tokens", response_model=TokenOut, status_code=201,
              summary="A signed, expiring download token for a paid purchase")
 def download_token(sale_id: int, body: TokenRequest, principal: Caller) -> TokenOut:
+    with session_scope() as session:
+        if session.get(Sale, sale_id) is None:
+            raise ApiProblem(404, f"No purchase #{sale_id} that you can download.")
     token = issue_download_token(principal, sale_id, ttl_s=body.ttl_s)
     return TokenOut(token=token, ttl_s=body.ttl_s, download_path=f"/downloads/{token}")
 

@@ -12,12 +12,12 @@ from pydantic import BaseModel, Field
 
 from core import tenancy
 from core.api.deps import Caller
-from core.api.paging import Limit, Offset
+from core.api.paging import MODEL_NAME_PATTERN, Limit, Offset
 from core.api.routes_jobs import JobOut, submitted
 from core.store import jobs
 
 router = APIRouter(tags=["models"])
-ModelName = Annotated[str, Path(min_length=1, max_length=100)]
+ModelName = Annotated[str, Path(pattern=MODEL_NAME_PATTERN)]
 Cell = str | int | float | bool | None
 
 

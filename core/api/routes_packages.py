@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
@@ -27,11 +27,10 @@ class PackageBuildRequest(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     license: str = Field(min_length=1, max_length=100, description="SPDX id or expression")
     run_id: int | None = Field(default=None, ge=1, description="default: the dataset's latest run")
-    formats: list[str] = Field(default_factory=lambda: list(FORMATS), min_length=1, max_length=3,
-                               description="any of jsonl, csv, parquet")
+    formats: list[Literal[FORMATS]] = Field(default_factory=lambda: list(FORMATS), min_length=1, max_length=3)
     description: str = Field(default="", max_length=5000)
     languages: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=50)
-    change: str = Field(default="minor", description="major | minor | patch: which part of the version moves")
+    change: Literal["major", "minor", "patch"] = Field(default="minor", description="which part of the version moves")
 
 
 class PackageFile(BaseModel):
@@ -71,11 +70,6 @@ def _package_out(row: dict) -> PackageOut:
              summary="Build the next package version from a run (a job; poll /jobs/{id})")
 def build(name: str, body: PackageBuildRequest, principal: Caller) -> JobOut:
     tenancy.dataset_for(principal, name, action="build packages")
-    unknown = sorted(set(body.formats) - set(FORMATS))
-    if unknown:
-        raise ValueError(f"Unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}.")
-    if body.change not in ("major", "minor", "patch"):
-        raise ValueError("change must be major, minor or patch.")
     if not is_valid_license(body.license):
         raise ValueError(f"'{body.license}' is not an SPDX licence identifier or expression.")
     if body.run_id is not None:
@@ -83,8 +77,8 @@ def build(name: str, body: PackageBuildRequest, principal: Caller) -> JobOut:
         if run["dataset_id"] != tenancy.dataset_for(principal, name)["id"]:
             raise ValueError(f"Run {body.run_id} is not a run of dataset '{name}'.")
     # Never an out_dir from the caller: packages go under DATA_DIR/packages only.
-    params = {"dataset": name, "title": body.title, "license": body.license, "formats": body.formats,
-              "run_id": body.run_id, "description": body.description, "languages": body.languages,
+    params = {"dataset": name, "title": body.title, "license": body.license,
+              "formats": list(dict.fromkeys(body.formats)), "run_id": body.run_id, "description": body.description, "languages": body.languages,
               "change": body.change}
     return submitted(jobs.submit("package", params, principal), principal)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from core.store import jobs
 
 router = APIRouter(tags=["sources"])
 SourceName = Annotated[str, Path(min_length=1, max_length=100)]
+WEB_KINDS = ("feed", "sitemap", "listing_index", "json_api", "url_list")
 CONFIG_TEXT_KEYS = ("page_kind", "detail_link_selector", "next_page_selector", "items_path", "next_page_path")
 
 
@@ -33,7 +34,8 @@ class SourceConfig(BaseModel):
 
 class SourceIn(BaseModel):
     app: str = Field(min_length=1, max_length=50, description="news | marketplace | property | ...")
-    kind: str = Field(description=f"one of {', '.join(registry.KINDS)}")
+    # Bucket sources (kind "bucket") take a bucket URL and credentials from settings: not offered here yet.
+    kind: Literal[WEB_KINDS] = Field(description="what the start URLs are")
     config: SourceConfig
     license: str | None = Field(default=None, max_length=100, description="SPDX id of the content")
 

@@ -10,7 +10,8 @@ Two feeds:
 
 Bounded by count, not with a capped collection: the embedded nx-27017 server accepts `capped=True`
 but does not enforce it (checked: 20 documents stayed in a collection capped at 5), so the oldest
-entries beyond `MONITORING_LOG_MAX_ENTRIES` are deleted after writes.
+entries beyond `MONITORING_LOG_MAX_ENTRIES` are deleted after writes (once they overflow it by 5%,
+so most writes skip the walk to the boundary).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import queue
 import re
 import threading
+import time
+import uuid
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -40,11 +44,11 @@ LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 PROBLEM_LINE = re.compile(r"\b(error|errors|rejected|warning|failed|traceback)\b", re.IGNORECASE)
 ZERO_PROBLEMS = re.compile(r"\b0 errors\b", re.IGNORECASE)
 MAX_LINES_PER_JOB = 20
-PRUNE_EVERY_WRITES = 50
 # Loggers whose records would recurse (the driver logging its own writes) or only add noise.
 IGNORED_LOGGERS = ("pymongo", "core.monitoring.logs")
 
 _binding: contextvars.ContextVar[dict | None] = contextvars.ContextVar("monitoring_log_binding", default=None)
+log = logging.getLogger(__name__)
 _indexed: set[int] = set()
 _index_lock = threading.Lock()
 
@@ -94,10 +98,13 @@ def write_logs(entries: list[dict]) -> int:
 
 
 def prune_logs(max_entries: int | None = None) -> int:
-    """Delete the oldest entries beyond `max_entries` (MONITORING_LOG_MAX_ENTRIES); returns how many went."""
+    """Delete the oldest entries beyond `max_entries` (MONITORING_LOG_MAX_ENTRIES) once they overflow it by 5%;
+    returns how many went."""
     limit = max_entries or get_settings().monitoring_log_max_entries
     collection = logs_collection()
-    if collection.estimated_document_count() <= limit:
+    # Finding the boundary walks `limit` ids on the embedded server, so prune only once the overflow is
+    # worth it (5%): the collection stays within limit * 1.05 and most writes skip the walk.
+    if collection.estimated_document_count() <= limit + limit // 20:
         return 0
     # ObjectIds grow with time, so the newest `limit` entries are the first `limit` ids in descending order.
     boundary = list(collection.find({}, {"_id": 1}).sort("_id", pymongo.DESCENDING).skip(limit).limit(1))
@@ -107,34 +114,70 @@ def prune_logs(max_entries: int | None = None) -> int:
 
 
 class MongoLogHandler(logging.Handler):
-    """Writes WARNING-or-worse records to the logs collection; never raises into the code that logged."""
+    """Queues WARNING-or-worse records for a writer thread that stores them in the logs collection.
 
-    def __init__(self, level: int = logging.WARNING):
+    `emit` never does I/O: it runs under the handler's lock in whatever thread logged, and a database call
+    there could wait on a driver thread that is itself waiting to log (a deadlock). Records from the driver
+    and from this module are filtered out before the lock, so the writer never feeds itself. When the
+    queue is full (the store is down or slow), records are dropped rather than slowing the caller.
+    """
+
+    def __init__(self, level: int = logging.WARNING, max_queued: int = 10_000):
         super().__init__(level)
-        self._local = threading.local()
-        self._writes = 0
+        self.addFilter(lambda record: not record.name.startswith(IGNORED_LOGGERS))
+        self.queue: queue.Queue[dict | None] = queue.Queue(max_queued)
+        self.dropped = 0
+        self._writer = threading.Thread(target=self._write_loop, name="monitoring-logs", daemon=True)
+        self._writer.start()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(IGNORED_LOGGERS) or getattr(self._local, "busy", False):
-            return
-        self._local.busy = True  # a write that itself logs a warning must not recurse
         try:
             message = record.getMessage()
             if record.exc_info:
                 message += "\n" + logging.Formatter().formatException(record.exc_info)
             binding = _binding.get() or {}
-            entry = {"key": f"log:{record.created:.6f}:{threading.get_ident()}:{id(record)}",
-                     "ts": datetime.fromtimestamp(record.created, UTC), "level": record.levelname,
-                     "level_no": record.levelno, "logger": record.name, "origin": "logging",
-                     "message": message[:5000], "owner_id": binding.get("owner_id"), "job_id": binding.get("job_id")}
-            logs_collection().insert_one(entry)
-            self._writes += 1
-            if self._writes % PRUNE_EVERY_WRITES == 0:
-                prune_logs()
+            self.queue.put_nowait({
+                "key": f"log:{uuid.uuid4().hex}", "ts": datetime.fromtimestamp(record.created, UTC),
+                "level": record.levelname, "level_no": record.levelno, "logger": record.name, "origin": "logging",
+                "message": message[:5000], "owner_id": binding.get("owner_id"), "job_id": binding.get("job_id")})
+        except queue.Full:
+            self.dropped += 1
         except Exception:  # noqa: BLE001 - the logging module's own convention: report, never raise
             self.handleError(record)
-        finally:
-            self._local.busy = False
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < 500:
+                try:
+                    entry = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if entry is None:
+                    self.queue.put(None)  # stop after this batch
+                    break
+                batch.append(entry)
+            try:
+                write_logs(batch)
+            except Exception:  # noqa: BLE001 - a store that is down loses these entries, not the process
+                log.debug("could not store %d log entries", len(batch), exc_info=True)
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    def flush(self, timeout_s: float = 10.0) -> None:
+        """Wait until queued records are stored (tests, shutdown)."""
+        deadline = time.monotonic() + timeout_s
+        while self.queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        self.flush()
+        self.queue.put(None)
+        super().close()
 
 
 _handler: MongoLogHandler | None = None
@@ -156,6 +199,7 @@ def remove_log_handler() -> None:
     with _handler_lock:
         if _handler is not None:
             logging.getLogger().removeHandler(_handler)
+            _handler.close()
             _handler = None
 
 

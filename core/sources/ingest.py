@@ -20,6 +20,7 @@ from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.config import get_settings
 from core.packaging.licenses import is_valid_license, normalize_license
+from core.privacy.suppression import SUPPRESSED_REASON, drop_suppressed
 from core.safe_names import UnsafeNameError, safe_name, upload_base_name, upload_path_name
 from core.sources.standardize import is_record, standardize_document
 from core.sources.upload_formats import ParsedFile, UploadError, UploadLimits, parse_file
@@ -42,6 +43,7 @@ class IngestReport:
     items_created: int = 0
     binaries_stored: int = 0
     warnings: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, what was repaired): kept
+    suppressed: int = 0  # records naming an erased data subject, dropped (also listed in rejected)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,13 +87,19 @@ def ensure_dataset(principal: Principal, name: str, app: str, license: str | Non
 def store_documents(app: str, dataset_id: int, documents: list[dict]) -> tuple[int, int, list, int]:
     """Insert raw documents; standardize the new ones into items. Returns (new, present, rejected, items)."""
     raw = get_raw_store()
+    # An erased data subject must not come back with a re-scrape (core/privacy/suppression.py).
+    documents, suppressed = drop_suppressed(dataset_id, documents)
+    dropped = set(suppressed)
+    positions = [i for i in range(len(documents) + len(dropped)) if i not in dropped]  # batch position of each kept
     for doc in documents:
         doc.setdefault("_id", ObjectId())  # known before insert, so the new ones can be matched to items
     report = raw.insert_documents(app, documents)
     new_ids = set(report.new_ids)
     new_docs = [d for d in documents if str(d.get("_id")) in new_ids]
     items = items_from_documents(app, dataset_id, new_docs)
-    return report.new, report.already_present, report.rejected, items
+    rejected = [(positions[pos], why) for pos, why in report.rejected]
+    rejected += [(pos, SUPPRESSED_REASON) for pos in suppressed]
+    return report.new, report.already_present, sorted(rejected), items
 
 
 def items_from_documents(app: str, dataset_id: int, documents: list[dict]) -> int:
@@ -205,6 +213,7 @@ def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str,
         report.already_present += present
         report.items_created += items
         report.rejected.extend((filename, start + pos + 1, why) for pos, why in rejected)
+        report.suppressed += sum(why == SUPPRESSED_REASON for _, why in rejected)
         notify(0.1 + 0.9 * min(1.0, (start + len(batch)) / len(documents)), f"Stored {start + len(batch):,} records")
     audit.record("upload", principal.id, f"dataset:{dataset}", file=filename, new=report.new,
                  already_present=report.already_present, rejected=len(report.rejected), license=license)

@@ -38,7 +38,7 @@ DATA_ROLES = ("supplier", "admin")
 JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs", "ml.jobs", "ml.quality_model",
                "core.apps.news.jobs", "core.apps.options.jobs", "core.apps.listings.monitor.jobs",
                "core.apps.listings.property.jobs", "core.apps.listings.bot.jobs", "core.monitoring.jobs",
-               "core.sources.bucket_jobs")
+               "core.sources.bucket_jobs", "core.privacy.jobs")
 MAX_LOG_CHARS = 200_000
 PROGRESS_WRITE_INTERVAL_S = 0.5
 

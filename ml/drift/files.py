@@ -46,6 +46,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise DriftInputError(f"{path.name} has a header but no data rows.")
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return _without_saved_index(frame)
+
+
+def _without_saved_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the row numbers pandas writes as an unnamed first column (`to_csv()` without index=False).
+
+    They say how many rows a file has, not what is in them: a 150-row batch would otherwise "drift" from its
+    2,000-row reference on them alone.
+    """
+    first = frame.columns[0]
+    if first.startswith("Unnamed: 0") and frame.shape[1] > 1:
+        values = pd.to_numeric(frame[first], errors="coerce")
+        if values.notna().all() and (values.to_numpy() == np.arange(len(frame))).all():
+            return frame.drop(columns=[first])
     return frame
 
 

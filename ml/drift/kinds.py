@@ -71,7 +71,7 @@ def _as_numbers(values: pd.Series) -> np.ndarray:
     text = values.astype(str).str.strip()
     if len(text) and text.head(200).map(lambda v: bool(_DATE.match(v))).mean() >= NUMERIC_SHARE:
         return _datetime_seconds(pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True))
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
     grouped = ~np.isfinite(numbers) & text.str.contains(",", regex=False).to_numpy()
     if grouped.any():  # "1,464": thousands separators, only where the whole cell is such a number
         candidates = text[grouped]

@@ -21,12 +21,13 @@ from ml.drift.stats import benjamini_hochberg
 
 DEFAULT_ALPHA = 0.01
 # Which significant detector leads a drifted column's summary: the plainest description of the change first.
-_SUMMARY_ORDER = ("value_type", "mann_whitney", "new_values", "chi_square", "missing_rate", "middle_half",
-                  "value_grid", "outlier_share", "beyond_range", "kolmogorov_smirnov", "text_length",
+_SUMMARY_ORDER = ("value_type", "mann_whitney", "new_values", "chi_square", "missing_rate", "nonzero_shift",
+                  "middle_half", "value_grid", "outlier_share", "beyond_range", "kolmogorov_smirnov", "text_length",
                   "language_mix", "vocabulary", "character_classes")
 
 # Relative shares of a column's error budget per detector (see _alpha_shares); unlisted detectors weigh 1.
-_WEIGHTS = {"mann_whitney": 3.0, "missing_rate": 2.0, "value_type": 2.0, "chi_square": 2.0, "new_values": 1.5}
+_WEIGHTS = {"mann_whitney": 3.0, "kolmogorov_smirnov": 2.0, "missing_rate": 2.0, "value_type": 2.0, "chi_square": 2.0,
+            "new_values": 1.5}
 
 
 def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, columns: list[str] | None = None,
@@ -42,6 +43,7 @@ def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, columns: l
         raise TypeError("compare_frames needs two pandas DataFrames")
     if not 0 < alpha < 1:
         raise ValueError("alpha must be between 0 and 1")
+    reference, current = _named_columns(reference, "reference"), _named_columns(current, "current")
     names = _column_names(reference, current, columns)
     entries: dict[str, dict] = {}
     evidence: dict[str, tuple[float, Finding | None, list[Finding]]] = {}
@@ -51,23 +53,20 @@ def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, columns: l
             if name not in current.columns or name not in reference.columns:
                 entries[name] = _schema_entry(name in reference.columns)
                 continue
-            ref, cur = prepare(reference[name]), prepare(current[name])
-            kind = column_kind(ref, cur)
-            findings = _findings(ref, cur, kind)
+            try:
+                ref, cur = prepare(reference[name]), prepare(current[name])
+                kind = column_kind(ref, cur)
+                findings = _findings(ref, cur, kind)
+                entries[name] = {"kind": kind, "reference": _describe(ref, kind), "current": _describe(cur, kind)}
+            except Exception as exc:  # noqa: BLE001 - one odd column must not cost the user the whole report
+                entries[name] = _failed_entry(exc)
+                continue
             evidence[name] = _column_evidence(findings)
-            entries[name] = {"kind": kind, "reference": _describe(ref, kind), "current": _describe(cur, kind)}
     adjusted = dict(zip(evidence, benjamini_hochberg([p for p, _, _ in evidence.values()]), strict=True))
     for name, (_, decisive, findings) in evidence.items():
         drifted = decisive is not None and adjusted[name] <= alpha
-        leading = _leading(findings, alpha) if drifted else []
-        shown = leading[0] if leading else _most_notable(findings)
-        entries[name] = {"drifted": bool(drifted), "method": shown.method if shown else None,
-                         "statistic": shown.as_dict()["statistic"] if shown else None,
-                         "effect": shown.as_dict()["effect"] if shown else None,
-                         "effect_unit": shown.effect_unit if shown else None,
-                         "p_value": float(f"{adjusted[name]:.6g}"),
-                         "summary": "; ".join(f.summary for f in leading[:2]) if drifted else "no drift detected",
-                         **entries[name], "tests": [f.as_dict() for f in findings]}
+        entries[name] = {**_decision(findings, drifted, adjusted[name], alpha), **entries[name],
+                         "tests": [f.as_dict() for f in findings]}
     drifted = [name for name in names if entries[name]["drifted"]]
     strongest = sorted(drifted, key=lambda n: (entries[n]["p_value"], names.index(n)))
     return {"columns": entries, "drifted": drifted,
@@ -77,16 +76,45 @@ def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, columns: l
                        "only_in_current": [n for n in names if n not in reference.columns]}}
 
 
+def _named_columns(frame: pd.DataFrame, which: str) -> pd.DataFrame:
+    """The frame with string column names (a renamed view; the caller's frame is left alone)."""
+    names = [str(c) for c in frame.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"the {which} table repeats column names ({', '.join(repeated[:5])}); rename them")
+    return frame.set_axis(names, axis=1) if names != list(frame.columns) else frame
+
+
 def _column_names(reference: pd.DataFrame, current: pd.DataFrame, columns: list[str] | None) -> list[str]:
-    everything = [str(c) for c in reference.columns] + [str(c) for c in current.columns
-                                                        if str(c) not in set(map(str, reference.columns))]
-    reference.columns, current.columns = [str(c) for c in reference.columns], [str(c) for c in current.columns]
+    known = set(reference.columns)
+    everything = list(reference.columns) + [c for c in current.columns if c not in known]
     if columns is None:
         return list(dict.fromkeys(everything))
     unknown = [c for c in columns if c not in everything]
     if unknown:
         raise ValueError(f"no column named {', '.join(map(repr, unknown[:5]))} in either table")
     return list(dict.fromkeys(columns))
+
+
+def _decision(findings: list[Finding], drifted: bool, p_value: float, alpha: float) -> dict:
+    leading = _leading(findings, alpha) if drifted else []
+    shown = leading[0] if leading else _most_notable(findings)
+    numbers = shown.as_dict() if shown else {}
+    # Second lines that would only restate the first (a shape change after a shift) or describe a side effect
+    # (finer grid values after scaling) are left to the per-test list.
+    leading = leading[:1] + [f for f in leading[1:] if not f.details.get("finer_values") and not (
+        leading[0].method == "mann_whitney" and f.method == "kolmogorov_smirnov")]
+    return {"drifted": bool(drifted), "method": shown.method if shown else None,
+            "statistic": numbers.get("statistic"), "effect": numbers.get("effect"),
+            "effect_unit": shown.effect_unit if shown else None, "p_value": float(f"{p_value:.6g}"),
+            "summary": "; ".join(f.summary for f in leading[:2]) if drifted else "no drift detected"}
+
+
+def _failed_entry(exc: Exception) -> dict:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return {"drifted": False, "method": "error", "statistic": None, "effect": None, "effect_unit": None,
+            "p_value": None, "summary": f"could not be compared ({type(exc).__name__}: {detail})", "kind": "error",
+            "tests": []}
 
 
 def _schema_entry(in_reference: bool) -> dict:

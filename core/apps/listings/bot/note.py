@@ -45,13 +45,18 @@ _CONDITIONS = (
     ("like new", re.compile(r"\b(like new|as new|barely used|hardly used|mint(?: condition)?|excellent condition"
                             r"|used (?:only )?(?:once|twice|a few times))\b", re.I)),
     ("new", re.compile(r"\b(brand new|new in box|unopened|still sealed|never used|unused|condition:? new)\b", re.I)),
-    ("good", re.compile(r"\b(good (?:condition|shape|state)|works? (?:perfectly|fine|well|great)|well (?:kept|"
-                        r"maintained)|fully working|in good nick)\b", re.I)),
+    # "works perfectly" says it works, not what it looks like: it does not make a condition
+    ("good", re.compile(r"\b(good (?:condition|shape|state)|well (?:kept|maintained)|in good nick)\b", re.I)),
     ("fair", re.compile(r"\b(fair condition|signs of (?:use|wear)|some wear|well used|used condition|worn)\b", re.I)),
 )
+_BRACKETED_CONDITION = re.compile(r"\((new|like new|good|fair|used|needs repair)\)", re.I)
+_CONDITION_WORDS = {"used": "fair", "as new": "like new", "mint": "like new"}
+_STATED_CONDITIONS = {"new", "like new", "good", "fair", "used", "needs repair", "as new", "mint"}
 _COLOURS = ("black", "white", "red", "blue", "green", "grey", "gray", "silver", "gold", "brown", "beige", "pink",
-            "purple", "orange", "yellow", "navy", "oak", "walnut")
+            "purple", "orange", "yellow", "navy")  # oak, walnut...: materials, not colours
 _COLOUR = re.compile(rf"\b({'|'.join(_COLOURS)})\b", re.I)
+_MATERIAL = re.compile(r"\b(solid oak|oak|walnut|pine|teak|beech|leather|steel|stainless steel|aluminium|aluminum"
+                       r"|carbon|glass|velvet|linen|cotton|wool|rattan|marble)\b", re.I)
 _STORAGE = re.compile(r"\b(\d{2,4})\s?gb\b|\b([12])\s?tb\b", re.I)
 _FRAME = re.compile(r"\b(\d{2})\s?(?:cm|\")\s?(?:frame)|\bframe(?: size)?:?\s?(\d{2})\s?(?:cm|\")?", re.I)
 _SIZE = re.compile(r"\bsize:?\s?(x{0,3}s|s|m|l|x{1,3}l|\d{1,2}(?:[.,]5)?)\b|\b(\d{1,2}(?:[.,]\d)?)\s?(?:inch|in\.|\")"
@@ -151,6 +156,8 @@ def _category(note: str, parsed: ParsedNote) -> None:
 def _item(note: str, parsed: ParsedNote) -> None:
     """What is sold, as the note names it: the longest category word it uses ("cargo bike" over "bike")."""
     category = CATEGORIES[parsed.fields.get("category", DEFAULT_CATEGORY)]
+    if category.name == PROPERTY:
+        return  # its words ("bedroom", "for rent") are facts, not the thing; property_type names it
     words = sorted((k for k in category.keywords if _word_pattern(k).search(note)), key=len, reverse=True)
     if words:
         match = _word_pattern(words[0]).search(note)
@@ -184,6 +191,15 @@ def _brand_and_model(note: str, parsed: ParsedNote) -> None:
 
 
 def _condition(note: str, parsed: ParsedNote) -> None:
+    # A condition the seller states as such wins: "(used)" as marketplaces print it, or a clause that is only a
+    # condition word ("..., like new, 350 eur"). Then the phrases that say it in words.
+    bracketed = _BRACKETED_CONDITION.search(note)
+    stated = bracketed.group(1) if bracketed else next(
+        (c for c in _note_clauses(note) if c.lower() in _STATED_CONDITIONS), None)
+    if stated:
+        word = stated.lower()
+        parsed.put("condition", _CONDITION_WORDS.get(word, word), bracketed.group(0) if bracketed else stated)
+        return
     for name, pattern in _CONDITIONS:
         match = pattern.search(note)
         if match:
@@ -277,6 +293,9 @@ def parse_note(note: str) -> ParsedNote:
     colour = _COLOUR.search(note)
     if colour:
         parsed.put("colour", colour.group(1).lower().replace("gray", "grey"), colour.group(0))
+    material = _MATERIAL.search(note)
+    if material:
+        parsed.put("material", material.group(1).lower(), material.group(0))
     year = _YEAR.search(note)
     if year and parsed.fields.get("category") != PROPERTY:
         parsed.put("year", int(year.group(1)), year.group(0))

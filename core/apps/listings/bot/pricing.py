@@ -10,7 +10,6 @@ none.
 
 from __future__ import annotations
 
-import importlib
 import math
 from statistics import median, quantiles
 
@@ -21,8 +20,6 @@ from core.tenancy import require_supplier, scoped_query, visible_dataset_ids
 
 MAX_COMPARABLES = 5000
 SAME_BRAND_MINIMUM = 5  # below this many same-brand comparables, the whole category is the better guide
-PROPERTY_VALUATION_MODULES = ("core.apps.listings.property", "core.apps.listings.property.valuation",
-                              "core.apps.listings.property.service")
 
 
 def _matches_category(value, category: str) -> bool:
@@ -123,14 +120,12 @@ def category_median(principal: Principal, fields: dict) -> dict:
 
 
 def _valuation_function():
-    for name in PROPERTY_VALUATION_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        if callable(getattr(module, "estimate_for_fields", None)):
-            return module.estimate_for_fields
-    return None
+    """The Property analysis app's `estimate_for_fields`, or None where that app is not installed."""
+    try:
+        from core.apps.listings.property.valuation import estimate_for_fields
+    except ImportError:
+        return None
+    return estimate_for_fields
 
 
 def property_valuation(principal: Principal, fields: dict) -> dict:
@@ -147,8 +142,8 @@ def property_valuation(principal: Principal, fields: dict) -> dict:
         result = estimate_for_fields(principal, fields)
     except Exception as exc:  # noqa: BLE001 - no trained model, missing features...: the draft goes on without
         return {"method": "none", "estimate": None, "currency": currency, "comparables": 0,
-                "note": f"No price suggested: the property valuation could not estimate this property ({exc}). "
-                        "Train a valuation model in Property analysis, or enter the price yourself."}
+                "note": f"No price suggested by the property valuation: {str(exc).rstrip('.')}. "
+                        "Enter the price yourself."}
     estimate = result.get("estimate") if isinstance(result, dict) else None
     if estimate is None:
         reason = (result or {}).get("note") or (result or {}).get("error") or "no estimate returned"
@@ -158,15 +153,25 @@ def property_valuation(principal: Principal, fields: dict) -> dict:
     count = len(comparables_used) if isinstance(comparables_used, list) else int(comparables_used or 0)
     low, high = result.get("low"), result.get("high")
     model = result.get("model") or result.get("model_name") or "the valuation model"
+    if result.get("version") is not None:
+        model = f"{model} v{result['version']}"
     return {"method": "property_valuation", "estimate": round(float(estimate), 2),
             "low": None if low is None else round(float(low), 2),
             "high": None if high is None else round(float(high), 2),
             "currency": result.get("currency") or currency, "comparables": count,
             "spread": None if low is None or high is None else round(float(high) - float(low), 2),
             "basis": str(model),
-            "note": f"Estimate of {model}" + (f" (interval {float(low):,.0f}–{float(high):,.0f})"
+            "note": f"Estimate of {model}" + (f" ({_level(result)}interval {float(low):,.0f}–{float(high):,.0f})"
                                                if low is not None and high is not None else "")
                     + (f", {count} comparable sales" if count else "") + "."}
+
+
+def _level(result: dict) -> str:
+    level = result.get("interval_level")
+    try:
+        return f"{float(level):.0%} " if level is not None else ""
+    except (TypeError, ValueError):
+        return ""
 
 
 def suggest_price(principal: Principal, fields: dict) -> dict:

@@ -7,12 +7,13 @@ the fields still missing.
 
 from __future__ import annotations
 
-from core.apps.listings.bot.checks import missing_fields, pii_findings
+from core.apps.listings.bot.checks import KIND_WORDS, missing_fields, pii_findings
 from core.apps.listings.bot.fields import normalise_fields
 from core.apps.listings.bot.note import parse_note
 from core.apps.listings.bot.pricing import suggest_price
 from core.apps.listings.bot.templates import money, template_draft
 from core.auth import Principal
+from core.refine.signals.pii import find_pii
 from core.tenancy import require_supplier
 
 
@@ -65,7 +66,18 @@ def draft_listing(principal: Principal | None, *, fields: dict | None = None, no
              "attributes": text["attributes"], "price": merged.get("price"), "currency": merged["currency"],
              "price_basis": suggestion, "method": text["method"], "notes": notes, "fields": merged,
              "evidence": evidence}
+    notes.extend(personal_data_left_out(note, draft))
     return with_checks(draft)
+
+
+def personal_data_left_out(note: str | None, draft: dict) -> list[str]:
+    """Say which personal data of the note the draft does not carry, so nothing disappears unexplained."""
+    if not note:
+        return []
+    shown = " ".join([draft["title"], draft["description"], *map(str, draft["attributes"].values())])
+    return [f"Left out of the draft: the {KIND_WORDS.get(f.kind, f.kind)} '{f.value}' from your note (personal "
+            "data; type it into the text yourself if you really want it in the listing)."
+            for f in find_pii(note) if f.value not in shown]
 
 
 def with_checks(draft: dict) -> dict:

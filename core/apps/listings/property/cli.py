@@ -65,7 +65,8 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     from core.apps.listings.property.scenario import ScenarioError, ScenarioInputs, scenario_figures
 
     try:
-        figures = scenario_figures(ScenarioInputs(**{field: getattr(args, field) for _, field, *_ in _SCENARIO_OPTIONS}))
+        values = {field: getattr(args, field) for _, field, *_ in _SCENARIO_OPTIONS}
+        figures = scenario_figures(ScenarioInputs(**values))
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

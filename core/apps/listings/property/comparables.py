@@ -33,41 +33,61 @@ def _usable(column: pd.Series) -> bool:
     return column.notna().mean() >= 0.5 and column.nunique(dropna=True) > 1
 
 
-def nearest(pool: pd.DataFrame, row: dict, features: list[str], target: str, count: int = DEFAULT_COUNT,
+class PreparedPool:
+    """A pool with its distance features ready for matching: numbers as floats with the spread a difference
+    is measured in (interquartile range, else standard deviation, else 1), categories lower-cased. Built once
+    per valuation run, not once per listing."""
+
+    def __init__(self, pool: pd.DataFrame, features: list[str]):
+        self.pool = pool.reset_index(drop=True)
+        self.features = features
+        self.numeric: dict[str, tuple[np.ndarray, float]] = {}
+        self.categorical: dict[str, np.ndarray] = {}
+        for feature in features:
+            column = self.pool[feature]
+            if pd.api.types.is_numeric_dtype(column) and column.notna().any():
+                values = column.astype(float).to_numpy()
+                q1, q3 = np.nanpercentile(values, [25, 75])
+                self.numeric[feature] = (values, float(q3 - q1) or float(np.nanstd(values)) or 1.0)
+            else:
+                self.categorical[feature] = column.astype(str).str.strip().str.lower().to_numpy()
+        self.item_ids = self.pool["item_id"].to_numpy() if "item_id" in self.pool.columns else None
+
+    def distances(self, row: dict) -> np.ndarray:
+        total = np.zeros(len(self.pool))
+        for feature, (values, scale) in self.numeric.items():
+            wanted = pd.to_numeric(pd.Series([row.get(feature)]), errors="coerce").iloc[0]
+            if pd.isna(wanted):
+                total += MISSING_PENALTY ** 2
+                continue
+            difference = np.abs(values - float(wanted)) / scale
+            total += np.where(np.isnan(difference), MISSING_PENALTY, difference) ** 2
+        for feature, values in self.categorical.items():
+            wanted = row.get(feature)
+            if wanted is None or (isinstance(wanted, float) and np.isnan(wanted)):
+                total += MISSING_PENALTY ** 2
+                continue
+            total += (values != str(wanted).strip().lower()).astype(float)
+        return np.sqrt(total / max(len(self.features), 1))
+
+
+def nearest(prepared: PreparedPool, row: dict, target: str, count: int = DEFAULT_COUNT,
             exclude_item: int | None = None) -> list[dict]:
     """The `count` pool rows closest to `row`: each with its price, distance and the distance features."""
+    pool, features = prepared.pool, prepared.features
     if pool.empty or not features:
         return []
-    candidates = pool
-    if exclude_item is not None and "item_id" in pool.columns:
-        candidates = pool[pool["item_id"] != exclude_item]
-    total = np.zeros(len(candidates))
-    for feature in features:
-        total += _component(candidates[feature], row.get(feature), pool[feature]) ** 2
-    distance = np.sqrt(total / len(features))
-    order = np.argsort(distance, kind="stable")[:count]
+    distance = prepared.distances(row)
+    if exclude_item is not None and prepared.item_ids is not None:
+        distance = np.where(prepared.item_ids == exclude_item, np.inf, distance)
+    order = [int(i) for i in np.argsort(distance, kind="stable")[:count] if np.isfinite(distance[i])]
     out = []
     for position in order:
-        record = candidates.iloc[int(position)]
+        record = pool.iloc[position]
         out.append({"price": _plain(record[target]), "distance": round(float(distance[position]), 4),
                     "features": {f: _plain(record[f]) for f in features},
-                    **{k: _plain(record[k]) for k in ("title", "url", "item_id") if k in candidates.columns}})
+                    **{k: _plain(record[k]) for k in ("title", "url", "item_id") if k in pool.columns}})
     return out
-
-
-def _component(values: pd.Series, wanted, whole: pd.Series) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(whole):
-        wanted = pd.to_numeric(pd.Series([wanted]), errors="coerce").iloc[0]
-        if pd.isna(wanted):
-            return np.full(len(values), MISSING_PENALTY)
-        q1, q3 = np.nanpercentile(whole.astype(float), [25, 75])
-        spread = (q3 - q1) or float(np.nanstd(whole.astype(float))) or 1.0
-        difference = np.abs(values.astype(float).to_numpy() - float(wanted)) / spread
-        return np.where(np.isnan(difference), MISSING_PENALTY, difference)
-    if wanted is None or (isinstance(wanted, float) and np.isnan(wanted)):
-        return np.full(len(values), MISSING_PENALTY)
-    text = str(wanted).strip().lower()
-    return np.where(values.astype(str).str.strip().str.lower().to_numpy() == text, 0.0, 1.0)
 
 
 def _plain(value):

@@ -25,7 +25,6 @@ ITEM_COLUMNS = ("id", "item_id", "raw_id", "source_id", "source_app", "data_type
                 "created_at", "content_hash", "dataset_id", "images", "seller", "posted_date", "location",
                 "attributes", "availability", "currency", "description", "fields.title", "fields.url")
 _RENT_WORDS = re.compile(r"\b(for rent|to rent|to let|per month|/\s*month|monthly)\b", re.IGNORECASE)
-_SALE_WORDS = re.compile(r"\b(for sale|sold)\b", re.IGNORECASE)
 _TYPES = ("apartment", "house", "flat", "studio", "villa", "townhouse", "condo", "loft", "bungalow")
 NUMERIC_SHARE = 0.95  # a text column is numeric when this share of its non-empty cells parse as numbers
 OUTLIER_MADS = 5.0  # robust z-score (in scaled MADs of log price per unit) beyond which a price is a typo
@@ -116,16 +115,17 @@ def _offer(title: str, given) -> str:
     text = (_given(given) or "").lower()
     if text in ("sale", "rent"):
         return text
-    if _RENT_WORDS.search(title):
-        return "rent"
-    return "sale" if _SALE_WORDS.search(title) or not title else "sale"
+    # A listing that does not say it is for rent is taken as a sale (most titles say neither).
+    return "rent" if _RENT_WORDS.search(title) else "sale"
 
 
 def numeric_text_to_numbers(frame: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
     """Text columns whose cells are nearly all numbers become numeric (uploaded CSV cells arrive as strings)."""
     frame = frame.copy()
     for column in frame.columns:
-        if column in keep or frame[column].dtype != object:
+        # pandas 3 gives text columns the "str" dtype, older ones object: anything not yet numeric is a candidate.
+        if column in keep or pd.api.types.is_numeric_dtype(frame[column]) or \
+                pd.api.types.is_datetime64_any_dtype(frame[column]):
             continue
         cells = frame[column].dropna().astype(str).str.strip()
         cells = cells[(cells != "") & (cells.str.upper() != "NA")]

@@ -25,7 +25,6 @@ from core.apps.listings.property import calibration, comparables
 from core.apps.listings.property.features import (
     LISTING_FEATURES,
     ValuationDataError,
-    is_listing_table,
     scoring_table,
     training_table,
 )
@@ -244,9 +243,9 @@ def value_frame(principal: Principal, record: dict, frame: pd.DataFrame, *, with
     out["estimate"], out["low"], out["high"] = estimate, low, high
     if with_comparables:
         pool = load_pool(record)
-        features = record["distance_features"]
+        prepared = comparables.PreparedPool(pool, record["distance_features"])
         out["comparables"] = [
-            comparables.nearest(pool, row, features, record["target"], comparable_count,
+            comparables.nearest(prepared, row, record["target"], comparable_count,
                                 exclude_item=_int_or_none(row.get("item_id")))
             for row in out.to_dict("records")]
     return out
@@ -271,8 +270,6 @@ def estimate_for_fields(principal: Principal | None, fields: dict, *, model: str
         raise ValuationDataError("Give the property's fields (area_m2, beds, city, ...) to value it.")
     record = valuation_model(principal, model, version)
     frame = pd.DataFrame([{str(k): v for k, v in fields.items()}])
-    if record["kind"] == "listings" and not is_listing_table(frame):
-        frame["price"] = np.nan  # the listing shape without a price: only the features matter here
     valued = value_frame(principal, record, frame).iloc[0]
     if pd.isna(valued["estimate"]):
         raise ValuationDataError("The model gave no usable estimate for these fields.")
