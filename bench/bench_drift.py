@@ -7,8 +7,10 @@ changes in a few columns of the current half, chosen at random among the columns
 below, never hand-picked): no change, no change with a 150-row current batch, mean shifts of 5/10/20/30%, a unit
 change, a category mix change, a new category, a large and a small jump in missing values, a change of spread,
 a change to a quarter of the rows, coarse rounding, 3% outliers, two swapped columns, numbers turned into text
-with units. Both halves go through CSV text, as the command line reads them. Numeric changes keep the column's
-precision (whole numbers stay whole), so a shift is found from the distribution, not from decimals appearing.
+with units; and, to show the limits, a 5% shift without rounding and 10%/20% shifts in a 150-row batch. Both
+halves go through CSV text, as the command line reads them. Numeric changes keep the column's precision
+(whole numbers stay whole; the "unrounded" family aside), so a shift is found from the distribution, not from
+decimals appearing.
 
 Prints precision and recall over all scenarios and per family, the columns a planted change left literally
 unchanged (e.g. a 5% shift of a 1..10 rating rounds back to the same values), and the time of one comparison
@@ -65,6 +67,14 @@ def mean_shift(share: float):
     def plant(cur, cols, rng):
         for c in cols:
             cur[c] = _keep_precision(cur[c], cur[c] * (1 + share))
+        return cols
+    return plant
+
+
+def raw_shift(share: float):
+    def plant(cur, cols, rng):
+        for c in cols:
+            cur[c] = cur[c] * (1 + share)  # no rounding: whole numbers gain decimals, as a raw pipeline writes
         return cols
     return plant
 
@@ -155,6 +165,9 @@ FAMILIES = {  # name: (planting function, column group, columns planted)
     "mean_shift_10": (mean_shift(0.10), "continuous", None),
     "mean_shift_20": (mean_shift(0.20), "continuous", None),
     "mean_shift_30": (mean_shift(0.30), "continuous", None),
+    "mean_shift_5_unrounded": (raw_shift(0.05), "continuous", None),
+    "mean_shift_10_150_rows": (mean_shift(0.10), "continuous", None),
+    "mean_shift_20_150_rows": (mean_shift(0.20), "continuous", None),
     "unit_change": (unit_change, "continuous", None),
     "category_mix": (category_mix, "categorical", None),
     "new_category": (new_category, "categorical", None),
@@ -178,7 +191,7 @@ def scenario(data: pd.DataFrame, groups: dict, family: str, seed: int, n_columns
     order = rng.permutation(len(data))
     reference = data.iloc[order[:1000]].reset_index(drop=True)
     current = data.iloc[order[1000:2000]].reset_index(drop=True)
-    if family == "no_drift_150_rows":
+    if family.endswith("_150_rows"):
         current = current.iloc[:150].reset_index(drop=True)
     plant, group, count = FAMILIES[family]
     planted: list[str] = []

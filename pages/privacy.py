@@ -51,9 +51,14 @@ if result:
 
         st.subheader("Export")
         if st.button("Prepare export archive", key="privacy_export"):
-            exported = export_subject(user, subject)
-            with open(exported["path"], "rb") as handle:
-                st.session_state["privacy_export_file"] = (exported["file_name"], handle.read())
+            try:
+                exported = export_subject(user, subject)
+                with open(exported["path"], "rb") as handle:
+                    st.session_state["privacy_export_file"] = (exported["file_name"], handle.read())
+            except PermissionDenied as exc:
+                st.error(str(exc))
+            except OSError as exc:
+                st.error(f"The archive could not be written ({exc}); check that DATA_DIR is writable and has space.")
         prepared = st.session_state.get("privacy_export_file")
         if prepared:
             st.download_button("Download archive (ZIP: manifest.json + records)", prepared[1], file_name=prepared[0],
@@ -67,7 +72,10 @@ if result:
         confirmed = st.checkbox("I have checked the results above and want to erase this person everywhere",
                                 key="privacy_confirm")
         if st.button("Erase everywhere", type="primary", disabled=not confirmed, key="privacy_erase"):
-            st.session_state[JOB] = jobs.submit("privacy_erase", subject.as_dict(), user)
+            try:
+                st.session_state[JOB] = jobs.submit("privacy_erase", subject.as_dict(), user)
+            except PermissionDenied as exc:
+                st.error(str(exc))
             st.session_state.pop("privacy_export_file", None)
 
 job_id = st.session_state.get(JOB)

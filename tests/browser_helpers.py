@@ -143,6 +143,12 @@ def choose(page, label: str, option: str) -> None:
     wait_idle(page)
 
 
+def selectbox_value(page, label: str) -> str:
+    """The text a Streamlit selectbox shows as chosen (its visible text and its input's value)."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text(label, exact=True)).first
+    return box.evaluate("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
+
+
 def wait_for_text(page, pattern: str, timeout_ms: int = 240_000) -> None:
     """Wait for text matching `pattern`; on a timeout, keep a screenshot of what the page showed instead."""
     import re
@@ -231,7 +237,8 @@ def _open_full_navigation(page) -> None:
         page.wait_for_timeout(400)
     more = page.locator("[data-testid='stSidebarNavViewButton']", has_text="more")
     if more.count():
-        more.first.click()
+        # Below the fold of the sliding phone sidebar, where a pointer click is refused: click it as a script.
+        more.first.evaluate("el => el.click()")
         page.wait_for_timeout(300)
 
 
@@ -245,9 +252,10 @@ def nav_titles_on_phone(page) -> list[str]:
 def open_page_on_phone(page, title: str) -> None:
     """Open a page from the phone-width sidebar, then close the sidebar so the page itself shows."""
     _open_full_navigation(page)
-    page.locator("[data-testid='stSidebarNavLink']", has_text=title).first.click()
+    page.locator("[data-testid='stSidebarNavLink']", has_text=title).first.evaluate("el => el.click()")
     wait_idle(page)
     if _sidebar_open(page):
-        page.locator("[data-testid='stSidebarCollapseButton']").first.click()
+        # The collapse arrow in the sidebar's header shows on hover only; a script click works the same.
+        page.locator("[data-testid='stSidebarHeader'] button").first.evaluate("el => el.click()")
         page.wait_for_timeout(400)
     assert_no_streamlit_exception(page, f"{title} at phone width")

@@ -8,14 +8,14 @@ import uuid
 from dataclasses import dataclass
 
 import pandas as pd
+from principals import new_user
 
 from core.auth import Principal
+from core.market.checkout import start_purchase
+from core.market.listings import create_listing
 from core.packaging.build import PackageRequest, build_package
 from core.refine import runs
 from core.sources.ingest import ingest_upload
-from core.store.models import Listing, Sale
-from core.store.sql import session_scope
-from principals import new_user
 
 EMAIL = "Jane.Marlowe@Example.org"
 PHONE = "+44 20 7946 0958"
@@ -62,12 +62,9 @@ def _refine_keeping_everything(dataset: dict) -> int:
 
 
 def _sell(owner: Principal, package_id: int, buyer: Principal) -> None:
-    with session_scope() as session:
-        listing = Listing(package_id=package_id, seller_id=owner.id, title="People set", license="CC-BY-4.0")
-        session.add(listing)
-        session.flush()
-        session.add(Sale(listing_id=listing.id, package_id=package_id, buyer_id=buyer.id, amount_cents=0,
-                         currency="usd", provider="ledger", provider_ref=f"ledger-{uuid.uuid4().hex}", status="paid"))
+    """Listed and bought through the marketplace (a free listing: the local ledger records a paid sale)."""
+    listing = create_listing(owner, package_id, "People set", "Contacts.", ["housing"], "housing", 0)
+    assert start_purchase(buyer, listing["id"])["status"] == "paid"
 
 
 def plant_person() -> PlantedPerson:

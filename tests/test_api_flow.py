@@ -101,7 +101,13 @@ def test_problems_have_one_shape_and_bad_input_is_4xx(api):
         (supplier.post("/datasets/../uploads", params={"filename": "a.csv", "license": "MIT", "attest": "true"},
                        data=b"a\n1\n"), 404),
         (supplier.post("/datasets/bad name!/uploads", data=b"a\n1\n",
+                       params={"filename": "a.csv", "license": "MIT", "attest": "true"}), 422),
+        (supplier.post("/datasets/a..b/uploads", data=b"a\n1\n",
                        params={"filename": "a.csv", "license": "MIT", "attest": "true"}), 400),
+        (supplier.post("/datasets/ok-name/uploads", data=b"a\n1\n",
+                       params={"filename": "a.csv", "license": "not-a-licence", "attest": "true"}), 400),
+        (supplier.get("/datasets", params={"limt": "5"}), 422),
+        (supplier.get("/runs/99999999999999999999"), 422),
         (supplier.post("/datasets/x/refinements", json={"recipe_yaml": "rules: [1"}), 404),
         (supplier.get("/nowhere"), 404),
     ]:

@@ -11,12 +11,12 @@ from browser_helpers import (
     open_page,
     screenshot,
     serve_app,
-    start_demo_and_scrape,
     wait_for_text,
     wait_idle,
 )
 
 pytestmark = pytest.mark.browser
+SLOW_MS = 180_000  # a busy 2-core machine can take well over the default 30 s to start the stores or rerun
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +34,16 @@ def _show_every_page_link(page) -> None:
 
 def test_value_the_demo_listings_and_compute_a_scenario(app_url):
     with browser_page() as page:
-        # The first visit starts the stores (migrations, embedded MongoDB, MLflow); on a busy machine that can
-        # outlast the shared helper's 30 s click timeout, so wait for the sign-in page first.
+        page.set_default_timeout(SLOW_MS)
+        # The first visit starts the stores (migrations, embedded MongoDB, MLflow); on a busy machine that and the
+        # reruns can outlast Playwright's 30 s default, hence SLOW_MS for every step.
         page.goto(app_url)
-        page.get_by_role("button", name="Try the demo").wait_for(timeout=180_000)
-        start_demo_and_scrape(page, app_url)
+        page.get_by_role("button", name="Try the demo").click()
+        wait_idle(page)
+        page.locator("[data-testid='stSidebarNavLink']", has_text="Sources & Scraping").first.wait_for()
+        open_page(page, "Sources & Scraping")
+        page.get_by_role("button", name="Scrape the demo sources").click()
+        wait_for_text(page, r"Scrape job \d+ finished")
 
         _show_every_page_link(page)
         open_page(page, "Property")
@@ -47,13 +52,13 @@ def test_value_the_demo_listings_and_compute_a_scenario(app_url):
         budget = page.get_by_label("Time budget (seconds)")
         budget.fill("5")
         page.get_by_role("button", name="Train valuation model").click()
-        wait_for_text(page, r"Property train job \d+ finished")
+        wait_for_text(page, r"Property train job \d+ finished", timeout_ms=600_000)
         assert_no_streamlit_exception(page, "Property after training")
 
         page.get_by_role("tab", name="Valued listings").click()
         wait_idle(page)
         page.get_by_role("button", name="Value listings").click()
-        wait_for_text(page, r"Property value job \d+ finished")
+        wait_for_text(page, r"Property value job \d+ finished", timeout_ms=600_000)
         assert_no_streamlit_exception(page, "Property after valuing")
         caption = page.get_by_text(re.compile(r"^\d+ of \d+ listings$")).first.inner_text()
         assert int(caption.split()[0]) >= 40, caption

@@ -91,3 +91,10 @@ def test_no_key_means_no_call(fake, owner, monkeypatch):
     assert draft_listing(owner, note=NOTE)["method"] == "openai:gpt-4o-mini"
     assert draft_listing(owner, note=NOTE, use_openai=False)["method"].startswith("template:")
     assert len(fake.requests) == 1
+
+
+def test_personal_data_never_reaches_openai(fake, owner):
+    fake.answers.append(json.dumps(HONEST))
+    draft_listing(owner, note=NOTE + ". Questions? Mail jan@example.org", openai_config=_config(fake))
+    sent = fake.requests[-1]["body"]["messages"][-1]["content"]
+    assert "jan@example.org" not in sent and "[EMAIL]" in sent

@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from principals import as_admin, new_user
+from privacy_fixtures import EMAIL, NAME, PHONE, PLANTED_RECORDS, plant_person, upload, upload_bytes
 
 from core.auth import PermissionDenied
 from core.packaging.manifest import verify_package
@@ -21,8 +23,6 @@ from core.store.models import DataPackage, Item, Job
 from core.store.models_privacy import SuppressedIdentifier
 from core.store.raw import get_raw_store
 from core.store.sql import session_scope
-from principals import as_admin, new_user
-from privacy_fixtures import EMAIL, NAME, PHONE, PLANTED_RECORDS, plant_person, upload, upload_bytes
 
 
 @pytest.fixture()
@@ -181,3 +181,15 @@ def test_a_supplier_cannot_erase_another_suppliers_data(planted):
         erase_subject(planted.buyer, subject)
     with pytest.raises(PermissionDenied):
         jobs.create_job("privacy_erase", subject.as_dict(), planted.buyer)
+
+
+def test_suppression_list_adds_each_identifier_once_per_scope_on_every_sql_store(sql_url):
+    from core.privacy.suppression import add_subject, suppression_count
+
+    admin, supplier = new_user("admin"), new_user("supplier")
+    subject = subject_by(email=EMAIL, name=NAME)
+    assert add_subject(subject, None, admin.id, None) == 2  # everyone's data
+    assert add_subject(subject, None, admin.id, None) == 0  # NULL scope found again, not duplicated
+    assert add_subject(subject, supplier.id, supplier.id, None) == 2
+    assert add_subject(subject, supplier.id, supplier.id, None) == 0
+    assert suppression_count() == 4 and suppression_count(supplier.id) == 2

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.api import keys
 from core.api.deps import Caller
+from core.api.paging import RowId
 
 router = APIRouter(tags=["account"])
 
@@ -61,5 +62,5 @@ def create_key(body: ApiKeyIn, principal: Caller) -> NewApiKeyOut:
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut, summary="Revoke one of your API keys")
-def revoke_key(key_id: int, principal: Caller) -> ApiKeyOut:
+def revoke_key(key_id: RowId, principal: Caller) -> ApiKeyOut:
     return _key_out(keys.revoke_api_key(principal, key_id))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from core.api.deps import Caller
+from core.api.paging import RowId
 from core.store import jobs
 from core.tenancy import NotFoundOrDenied
 
@@ -36,7 +37,7 @@ def job_out(row: dict) -> JobOut:
                   started_at=row.get("started_at"), finished_at=row.get("finished_at"))
 
 
-def submitted(job_id: int, principal) -> JobOut:
+def submitted(job_id: RowId, principal) -> JobOut:
     return job_out(jobs.get_job(principal, job_id))
 
 
@@ -47,7 +48,7 @@ def list_jobs(principal: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 20
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="One job with its progress")
-def get_job(job_id: int, principal: Caller) -> JobOut:
+def get_job(job_id: RowId, principal: Caller) -> JobOut:
     row = jobs.get_job(principal, job_id)
     if row is None:
         raise NotFoundOrDenied(f"No job {job_id} that you can see.")
@@ -55,7 +56,7 @@ def get_job(job_id: int, principal: Caller) -> JobOut:
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut, summary="Ask a queued or running job to stop")
-def cancel_job(job_id: int, principal: Caller) -> JobOut:
+def cancel_job(job_id: RowId, principal: Caller) -> JobOut:
     if jobs.get_job(principal, job_id) is None:
         raise NotFoundOrDenied(f"No job {job_id} that you can stop.")
     jobs.request_cancel(principal, job_id)

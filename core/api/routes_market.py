@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from core.api.archives import write_package_archive
 from core.api.deps import Caller
 from core.api.errors import ApiProblem, Problem
+from core.api.paging import MAX_ID, RowId
 from core.market import checkout, listings, reviews
 from core.market.tokens import MAX_TTL_S, issue_download_token, redeem_download_token
 from core.store.models import DataPackage, Listing, Sale
@@ -45,7 +46,7 @@ class ListingSummary(BaseModel):
 
 
 class ListingIn(BaseModel):
-    package_id: int = Field(ge=1)
+    package_id: int = Field(ge=1, le=MAX_ID)
     title: str = Field(min_length=listings.MIN_TITLE_CHARS, max_length=listings.MAX_TITLE_CHARS,
                        pattern=r"^\S(.*\S)?$", description="no leading or trailing spaces")
     description: str = Field(default="", max_length=listings.MAX_DESCRIPTION_CHARS)
@@ -145,7 +146,7 @@ def search(principal: Caller, text: Annotated[str | None, Query(max_length=200)]
            category: Annotated[str | None, Query(max_length=100)] = None,
            language: Annotated[str | None, Query(max_length=20)] = None,
            license: Annotated[str | None, Query(max_length=100)] = None,
-           max_price_cents: Annotated[int | None, Query(ge=0)] = None,
+           max_price_cents: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
            min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
            sort: Annotated[Literal["newest", "price", "rating", "quality"], Query()] = "newest",
            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ListingSummary]:
@@ -166,7 +167,7 @@ def create(body: ListingIn, principal: Caller) -> ListingOut:
 
 
 @router.get("/listings/{listing_id}", response_model=ListingDetail, summary="A listing with its card and reviews")
-def detail(listing_id: int, principal: Caller) -> ListingDetail:
+def detail(listing_id: RowId, principal: Caller) -> ListingDetail:
     _require_listing(listing_id)
     found = listings.listing_detail(principal, listing_id)
     rows = (found["package"].get("metrics") or {}).get("rows")
@@ -179,13 +180,13 @@ def detail(listing_id: int, principal: Caller) -> ListingDetail:
 
 
 @router.post("/listings/{listing_id}/unlist", response_model=ListingOut, summary="Take your listing off sale")
-def unlist(listing_id: int, principal: Caller) -> ListingOut:
+def unlist(listing_id: RowId, principal: Caller) -> ListingOut:
     _require_listing(listing_id)
     return _listing_out(listings.unlist(principal, listing_id))
 
 
 @router.post("/listings/{listing_id}/relist", response_model=ListingOut, summary="Put your listing back on sale")
-def relist(listing_id: int, principal: Caller) -> ListingOut:
+def relist(listing_id: RowId, principal: Caller) -> ListingOut:
     _require_listing(listing_id)
     return _listing_out(listings.relist(principal, listing_id))
 
@@ -193,7 +194,7 @@ def relist(listing_id: int, principal: Caller) -> ListingOut:
 @router.post("/listings/{listing_id}/purchase", response_model=PurchaseOut,
              responses={502: {"model": Problem, "description": "Stripe failed; nothing was charged"}},
              summary="Buy a listing (internal ledger; with Stripe configured, pay at checkout_url)")
-def purchase(listing_id: int, principal: Caller) -> PurchaseOut:
+def purchase(listing_id: RowId, principal: Caller) -> PurchaseOut:
     _require_listing(listing_id)
     outcome = checkout.start_purchase(principal, listing_id)
     return PurchaseOut(status=outcome["status"], sale_id=outcome["sale_id"], provider=outcome.get("provider"),
@@ -209,7 +210,7 @@ def purchases(principal: Caller) -> list[SaleOut]:
 
 @router.post("/purchases/{sale_id}/download-tokens", response_model=TokenOut, status_code=201,
              summary="A signed, expiring download token for a paid purchase")
-def download_token(sale_id: int, body: TokenRequest, principal: Caller) -> TokenOut:
+def download_token(sale_id: RowId, body: TokenRequest, principal: Caller) -> TokenOut:
     with session_scope() as session:
         if session.get(Sale, sale_id) is None:
             raise ApiProblem(404, f"No purchase #{sale_id} that you can download.")
@@ -230,7 +231,7 @@ def download(token: str, principal: Caller) -> FileResponse:
 
 
 @router.get("/listings/{listing_id}/reviews", response_model=list[ReviewOut], summary="A listing's reviews")
-def list_reviews(listing_id: int, principal: Caller) -> list[ReviewOut]:
+def list_reviews(listing_id: RowId, principal: Caller) -> list[ReviewOut]:
     _require_listing(listing_id)
     listings.listing_detail(principal, listing_id)  # the same visibility rule as the detail view
     return [ReviewOut(**r) for r in reviews.reviews_for(listing_id)]
@@ -238,6 +239,6 @@ def list_reviews(listing_id: int, principal: Caller) -> list[ReviewOut]:
 
 @router.post("/listings/{listing_id}/reviews", response_model=ReviewOut, status_code=201,
              summary="Review a listing you bought")
-def add_review(listing_id: int, body: ReviewIn, principal: Caller) -> ReviewOut:
+def add_review(listing_id: RowId, body: ReviewIn, principal: Caller) -> ReviewOut:
     _require_listing(listing_id)
     return ReviewOut(**reviews.add_review(principal, listing_id, body.rating, body.text))

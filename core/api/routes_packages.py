@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from core import tenancy
 from core.api.deps import Caller
 from core.api.errors import ApiProblem
+from core.api.paging import MAX_ID, RowId
 from core.api.routes_jobs import JobOut, submitted
 from core.packaging.build import list_packages, package_detail
 from core.packaging.licenses import is_valid_license
@@ -26,7 +27,7 @@ FORMATS = ("jsonl", "csv", "parquet")
 class PackageBuildRequest(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     license: str = Field(min_length=1, max_length=100, description="SPDX id or expression")
-    run_id: int | None = Field(default=None, ge=1, description="default: the dataset's latest run")
+    run_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="default: the dataset's latest run")
     formats: list[Literal[FORMATS]] = Field(default_factory=lambda: list(FORMATS), min_length=1, max_length=3)
     description: str = Field(default="", max_length=5000)
     languages: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=50)
@@ -78,8 +79,8 @@ def build(name: str, body: PackageBuildRequest, principal: Caller) -> JobOut:
             raise ValueError(f"Run {body.run_id} is not a run of dataset '{name}'.")
     # Never an out_dir from the caller: packages go under DATA_DIR/packages only.
     params = {"dataset": name, "title": body.title, "license": body.license,
-              "formats": list(dict.fromkeys(body.formats)), "run_id": body.run_id, "description": body.description, "languages": body.languages,
-              "change": body.change}
+              "formats": list(dict.fromkeys(body.formats)), "run_id": body.run_id, "description": body.description,
+              "languages": body.languages, "change": body.change}
     return submitted(jobs.submit("package", params, principal), principal)
 
 
@@ -90,7 +91,7 @@ def packages(principal: Caller, dataset: Annotated[str | None, Query(max_length=
 
 
 @router.get("/packages/{package_id}", response_model=PackageOut, summary="One package version and its files")
-def get_package(package_id: int, principal: Caller) -> PackageOut:
+def get_package(package_id: RowId, principal: Caller) -> PackageOut:
     return _package_out(package_detail(principal, package_id))
 
 
@@ -99,7 +100,7 @@ def get_package(package_id: int, principal: Caller) -> PackageOut:
                                                                                   "format": "binary"}}},
                              "description": "The file's bytes, streamed"}},
             summary="One file of a package version (its owner; buyers download through tokens)")
-def package_file(package_id: int, file_path: Annotated[str, Path(min_length=1, max_length=500)],
+def package_file(package_id: RowId, file_path: Annotated[str, Path(min_length=1, max_length=500)],
                  principal: Caller) -> FileResponse:
     package = package_detail(principal, package_id)
     listed = set(package.get("files") or {}) | {MANIFEST_NAME}

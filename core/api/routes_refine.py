@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from core import tenancy
 from core.api.deps import Caller
-from core.api.paging import Limit, Offset
+from core.api.paging import Limit, Offset, RowId
 from core.api.routes_jobs import JobOut, submitted
 from core.refine.recipe import recipe_from_yaml
 from core.refine.runs import run_detail
@@ -107,13 +107,13 @@ def list_runs(principal: Caller, dataset: Annotated[str | None, Query(max_length
 
 
 @router.get("/runs/{run_id}", response_model=RunOut, summary="A run's summary: counts, funnel, metrics")
-def get_run(run_id: int, principal: Caller) -> RunOut:
+def get_run(run_id: RowId, principal: Caller) -> RunOut:
     return _run_out(run_detail(principal, run_id))
 
 
 @router.get("/runs/{run_id}/decisions", response_model=DecisionPage,
             summary="A page of the run's per-item decisions: kept, or the rule that dropped it")
-def list_decisions(run_id: int, principal: Caller, offset: Offset = 0, limit: Limit = 100,
+def list_decisions(run_id: RowId, principal: Caller, offset: Offset = 0, limit: Limit = 100,
                    kept: Annotated[bool | None, Query(description="only kept (true) or dropped (false)")] = None
                    ) -> DecisionPage:
     tenancy.run_for(principal, run_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from core import tenancy
 from core.api.deps import Caller
+from core.api.routes_datasets import APP_NAME_PATTERN
 from core.api.routes_jobs import JobOut, submitted
 from core.sources import registry
 from core.store import jobs
@@ -33,7 +34,7 @@ class SourceConfig(BaseModel):
 
 
 class SourceIn(BaseModel):
-    app: str = Field(min_length=1, max_length=50, description="news | marketplace | property | ...")
+    app: str = Field(pattern=APP_NAME_PATTERN, description="news | marketplace | property | ...")
     # Bucket sources (kind "bucket") take a bucket URL and credentials from settings: not offered here yet.
     kind: Literal[WEB_KINDS] = Field(description="what the start URLs are")
     config: SourceConfig

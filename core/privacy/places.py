@@ -22,6 +22,7 @@ from core.config import get_settings
 from core.safe_names import UnsafeNameError, safe_name
 from core.store import lake
 from core.store.models import DataPackage, Dataset, Item, Source
+from core.store.raw import COLLECTION as RAW_COLLECTION
 from core.store.raw import get_raw_store
 from core.store.sql import session_scope
 
@@ -87,9 +88,12 @@ def raw_records(principal: Principal) -> Iterator[Record]:
     """Every raw document of every application database the principal may see (content, url and metadata)."""
     store = get_raw_store()
     query = tenancy.scoped_query(principal, {}, action="search personal data")
+    projection = {"source_id": 1, "url": 1, "raw_content": 1, "metadata": 1, "fetched_at": 1}
     for app in store.apps():
-        projection = {"source_id": 1, "url": 1, "raw_content": 1, "metadata": 1, "fetched_at": 1}
-        for doc in store.collection(app).find(query, projection):
+        database = store.database(app)
+        if RAW_COLLECTION not in database.list_collection_names():
+            continue  # an application database without raw documents (logs only): nothing to create or read
+        for doc in database[RAW_COLLECTION].find(query, projection):
             texts = {"url": doc.get("url") or ""}
             if isinstance(doc.get("raw_content"), str):
                 texts["raw_content"] = doc["raw_content"]

@@ -29,10 +29,13 @@ _WORD = re.compile(r"\w+")
 def add_subject(subject: Subject, owner_id: int | None, created_by: int, erasure_id: int | None) -> int:
     """Add the subject's identifiers for `owner_id`'s data (None: everyone's); returns how many were new."""
     added = 0
+    # `owner_id = NULL` is never true in SQL: an everyone-wide entry is looked up with IS NULL.
+    same_owner = (SuppressedIdentifier.owner_id.is_(None) if owner_id is None
+                  else SuppressedIdentifier.owner_id == owner_id)
     with session_scope() as session:
         for kind, digest, words in subject.identifier_hashes():
             present = session.exec(select(SuppressedIdentifier.id).where(
-                SuppressedIdentifier.identifier_hash == digest, SuppressedIdentifier.owner_id == owner_id)).first()
+                SuppressedIdentifier.identifier_hash == digest, same_owner)).first()
             if present is None:
                 session.add(SuppressedIdentifier(kind=kind, identifier_hash=digest, name_words=words,
                                                  owner_id=owner_id, erasure_id=erasure_id, created_by=created_by))

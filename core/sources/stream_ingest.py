@@ -108,11 +108,13 @@ def ingest_path(principal: Principal, path: str | Path, *, app: str, dataset: st
             raise UploadError(f"{shown} is {size / 1e6:.1f} MB; files of this type are read whole and the limit "
                               f"is {limit / 1e6:.0f} MB (UPLOAD_MAX_MB). Large data streams as CSV, JSONL, JSON "
                               "or Parquet (optionally .gz).")
+        started = time.monotonic()
         report = ingest_upload(principal, shown, path.read_bytes(), app=app, dataset=dataset, license=license,
                                origin=origin, attested=True, notes=notes, progress=progress)
         return {**report.as_dict(), "rejected_count": len(report.rejected), "warnings_count": len(report.warnings),
                 "records_read": report.new + report.already_present + len(report.rejected), "bytes_read": size,
-                "bytes_total": size, "resumed_from_line": 0, "streamed": False}
+                "bytes_total": size, "resumed_from_line": 0, "streamed": False,
+                "seconds": round(time.monotonic() - started, 3)}
     check_stream_size(shown, size)
     check_dataset_usable(principal, dataset, app, principal.id)
     target = StreamTarget(app=app, dataset=dataset, owner_id=principal.id, license=normalize_license(license),

@@ -24,6 +24,7 @@ SPREAD_FLOOR = 0.05  # five points more (or fewer) values outside the reference'
 OUTLIER_FLOOR = 0.01  # one point more (or fewer) of rows beyond the reference fences or range
 GRID_FLOOR = 0.10  # ten points more (or fewer) values sitting on a grid (rounded, or decimals appearing)
 FENCE_IQRS = 3.0  # "far out" in Tukey's sense
+TAIL_PERCENTILES = (95.0, 99.0, 99.5)  # and their mirror images below
 ZERO_INFLATED = 0.2  # a column with 20-80% zeros also has its non-zero values compared on their own
 _GRID_STEPS = (1.0, 2.0, 2.5, 5.0)
 
@@ -143,17 +144,42 @@ def _spread(ref: np.ndarray, cur: np.ndarray) -> Finding | None:
 
 
 def _fences(ref: np.ndarray, cur: np.ndarray) -> Finding:
+    """Share of rows in the tails: beyond Tukey's far fences or beyond the reference's extreme percentiles.
+
+    Each threshold is fixed by the reference, so comparing the share beyond it is an exact two-proportion test
+    whatever the data's ties or tails; the threshold whose share moved most decides, Bonferroni-corrected over
+    the thresholds tried. Columns with a heavy tail of their own (lot areas: 2% beyond the fences) are checked
+    further out, where 3% of new outliers still stand out.
+    """
     q1, q3 = np.quantile(ref, [0.25, 0.75])
-    low, high = q1 - FENCE_IQRS * (q3 - q1), q3 + FENCE_IQRS * (q3 - q1)
-    out_ref = int(np.count_nonzero((ref < low) | (ref > high)))
-    out_cur = int(np.count_nonzero((cur < low) | (cur > high)))
+    thresholds = {("above", float(q3 + FENCE_IQRS * (q3 - q1))): "the far fence",
+                  ("below", float(q1 - FENCE_IQRS * (q3 - q1))): "the far fence"}
+    for level in TAIL_PERCENTILES:
+        thresholds.setdefault(("above", float(np.percentile(ref, level))), f"the reference's {level:g}th percentile")
+        thresholds.setdefault(("below", float(np.percentile(ref, 100 - level))),
+                              f"the reference's {100 - level:g}th percentile")
+    best, tried = None, 0
+    for (side, limit), label in thresholds.items():
+        out_ref = int(np.count_nonzero(ref > limit if side == "above" else ref < limit))
+        out_cur = int(np.count_nonzero(cur > limit if side == "above" else cur < limit))
+        if out_ref + out_cur == 0 or out_ref + out_cur == len(ref) + len(cur):
+            continue
+        tried += 1
+        pooled = (out_ref + out_cur) / (len(ref) + len(cur))
+        gap = out_cur / len(cur) - out_ref / len(ref)
+        z = abs(gap) / math.sqrt(pooled * (1 - pooled) * (1 / len(ref) + 1 / len(cur)))
+        if best is None or z > best[0]:
+            best = (z, side, limit, label, out_ref, out_cur)
+    if best is None:
+        return Finding("outlier_share", 1.0, 0.0, 0.0, OUTLIER_FLOOR, "share_points", "no values in the tails",
+                       informative=False)
+    _, side, limit, label, out_ref, out_cur = best
     share_ref, share_cur = out_ref / len(ref), out_cur / len(cur)
-    p_value = proportion_p_value(out_ref, len(ref), out_cur, len(cur))
-    # With mostly one value (often zero) the fences collapse onto it: the share of other values is compared.
-    what = f"outliers (beyond {number(low)} … {number(high)})" if q3 > q1 else f"values other than {number(q1)}"
+    p_value = min(1.0, tried * proportion_p_value(out_ref, len(ref), out_cur, len(cur)))
+    where = f"values {side} {number(limit)} ({label})" if q3 > q1 or limit != q1 else f"values other than {number(q1)}"
     return Finding("outlier_share", p_value, share_cur - share_ref, abs(share_cur - share_ref), OUTLIER_FLOOR,
-                   "share_points", f"{what} {percent(share_ref)} → {percent(share_cur)} of rows",
-                   {"reference_share": share_ref, "current_share": share_cur}, informative=out_ref + out_cur > 0)
+                   "share_points", f"{where} {percent(share_ref)} → {percent(share_cur)} of rows",
+                   {"reference_share": share_ref, "current_share": share_cur, "threshold": limit})
 
 
 def _range(ref: np.ndarray, cur: np.ndarray) -> Finding:

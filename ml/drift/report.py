@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ml.drift import categorical, numeric, presence, text
-from ml.drift.findings import Finding, number, percent
+from ml.drift.findings import Finding
 from ml.drift.kinds import CATEGORICAL, EMPTY, IDENTIFIER, NUMERIC, TEXT, ColumnValues, column_kind, prepare
 from ml.drift.stats import benjamini_hochberg
 
@@ -193,16 +193,3 @@ def _describe(values: ColumnValues, kind: str) -> dict:
     elif kind in (TEXT, IDENTIFIER) and values.filled:
         out["median_length"] = float(values.strings().str.len().median())
     return out
-
-
-def describe_change(entry: dict) -> str:
-    """One line for a column entry, for printing: its summary, or its missing share and median when unchanged."""
-    if entry.get("drifted"):
-        return entry["summary"]
-    ref = entry.get("reference", {})
-    bits = []
-    if ref.get("missing_share"):
-        bits.append(f"missing {percent(ref['missing_share'])}")
-    if "median" in ref:
-        bits.append(f"median {number(ref['median'])}")
-    return "no drift" + (f" ({', '.join(bits)})" if bits else "")

@@ -47,13 +47,6 @@ def exceedance_p_value(n_ref: int, n_cur: int, beyond: int) -> float:
     return float(min(1.0, math.exp(log_p)))
 
 
-def poisson_upper_p_value(observed: int, expected: float) -> float:
-    """P(X >= observed) for X ~ Poisson(expected)."""
-    if observed <= 0:
-        return 1.0
-    return float(stats.poisson.sf(observed - 1, max(expected, 1e-12)))
-
-
 def cohen_h(share_ref: float, share_cur: float) -> float:
     """Effect size of a change in a proportion (arcsine scale): 0.2 small, 0.5 medium, 0.8 large."""
     return abs(2 * math.asin(math.sqrt(share_cur)) - 2 * math.asin(math.sqrt(share_ref)))

@@ -11,6 +11,7 @@ import json
 import re
 
 from core.apps.news.openai_summaries import CostMeter, OpenAIConfig, OpenAIUnavailable, chat
+from core.refine.signals.pii import redact_pii
 
 MAX_TITLE = 80
 MAX_DESCRIPTION = 3000
@@ -22,8 +23,20 @@ SYSTEM = ("You write honest second-hand marketplace listings. Use only the facts
           'paragraphs, plain text>"}.')
 
 
+def _redacted(value):
+    if isinstance(value, str):
+        return redact_pii(value)
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
+
+
 def _facts(fields: dict) -> dict:
-    return {k: v for k, v in fields.items() if v not in (None, "", [], {})}
+    """The facts sent to OpenAI, with any personal data replaced by its label: a phone number in the seller's
+    notes never leaves the workbench."""
+    return {k: _redacted(v) for k, v in fields.items() if v not in (None, "", [], {})}
 
 
 def _numbers(text: str) -> set[str]:
