@@ -172,6 +172,19 @@ def test_reingest_after_erasure_is_suppressed_for_that_owner_only(planted):
     assert not any("marlowe" in str(row).lower() for row in stored)
 
 
+def test_streamed_ingest_after_erasure_is_suppressed_too(planted, tmp_path):
+    from core.sources.stream_ingest import ingest_path
+
+    erase_subject(planted.owner, subject_by(email=EMAIL))
+    lines = [{"text": f"Write to {EMAIL} for the keys."}, {"text": "A page about nobody in particular."}]
+    path = tmp_path / "people.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    report = ingest_path(planted.owner, path, app="uploads", dataset=planted.dataset, license="CC-BY-4.0",
+                         attest=True, origin="enterprise")
+    assert report["suppressed"] == 1 and report["new"] == 1
+    assert [why for _, line, why in report["rejected"]] == [SUPPRESSED_REASON]
+
+
 def test_a_supplier_cannot_erase_another_suppliers_data(planted):
     subject = subject_by(email=EMAIL)
     report = erase_subject(new_user("supplier"), subject)

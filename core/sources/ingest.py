@@ -87,19 +87,28 @@ def ensure_dataset(principal: Principal, name: str, app: str, license: str | Non
 def store_documents(app: str, dataset_id: int, documents: list[dict]) -> tuple[int, int, list, int]:
     """Insert raw documents; standardize the new ones into items. Returns (new, present, rejected, items)."""
     raw = get_raw_store()
-    # An erased data subject must not come back with a re-scrape (core/privacy/suppression.py).
-    documents, suppressed = drop_suppressed(dataset_id, documents)
-    dropped = set(suppressed)
-    positions = [i for i in range(len(documents) + len(dropped)) if i not in dropped]  # batch position of each kept
+    documents, positions, suppressed = without_suppressed(dataset_id, documents)
     for doc in documents:
         doc.setdefault("_id", ObjectId())  # known before insert, so the new ones can be matched to items
     report = raw.insert_documents(app, documents)
     new_ids = set(report.new_ids)
     new_docs = [d for d in documents if str(d.get("_id")) in new_ids]
     items = items_from_documents(app, dataset_id, new_docs)
-    rejected = [(positions[pos], why) for pos, why in report.rejected]
-    rejected += [(pos, SUPPRESSED_REASON) for pos in suppressed]
-    return report.new, report.already_present, sorted(rejected), items
+    return report.new, report.already_present, rejected_in_batch(report.rejected, positions, suppressed), items
+
+
+def without_suppressed(dataset_id: int, documents: list[dict]) -> tuple[list[dict], list[int], list[int]]:
+    """The documents to store, each one's position in the batch, and the positions dropped because they
+    name an erased data subject: an erasure must survive a re-scrape or re-upload (core/privacy/suppression.py)."""
+    kept, suppressed = drop_suppressed(dataset_id, documents)
+    dropped = set(suppressed)
+    return kept, [i for i in range(len(documents)) if i not in dropped], suppressed
+
+
+def rejected_in_batch(rejected: list, positions: list[int], suppressed: list[int]) -> list:
+    """Rejections of the stored documents mapped back to batch positions, plus the suppressed ones."""
+    mapped = [(positions[pos], why) for pos, why in rejected]
+    return sorted(mapped + [(pos, SUPPRESSED_REASON) for pos in suppressed])
 
 
 def items_from_documents(app: str, dataset_id: int, documents: list[dict]) -> int:

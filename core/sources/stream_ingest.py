@@ -31,6 +31,7 @@ from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.config import get_settings
 from core.packaging.licenses import is_valid_license, normalize_license
+from core.privacy.suppression import SUPPRESSED_REASON
 from core.safe_names import UnsafeNameError, safe_name, upload_base_name, upload_path_name
 from core.sources.ingest import (
     ORIGINS,
@@ -39,6 +40,8 @@ from core.sources.ingest import (
     ensure_dataset,
     ingest_upload,
     items_from_documents,
+    rejected_in_batch,
+    without_suppressed,
 )
 from core.sources.stream_formats import RecordStream, StreamItem, is_streamable, logical_name
 from core.sources.upload_formats import UploadError
@@ -280,6 +283,9 @@ def store_batch(app: str, dataset_id: int, documents: list[dict]) -> tuple[int, 
     dataset has none for it: a crash between the raw insert and the item insert must not leave raw
     records without items after the resume."""
     raw = get_raw_store()
+    documents, positions, suppressed = without_suppressed(dataset_id, documents)
+    if not documents:
+        return 0, 0, rejected_in_batch([], positions, suppressed), 0
     result = raw.insert_documents(app, documents, batch_size=len(documents))
     new_ids = set(result.new_ids)
     rejected_positions = {position for position, _ in result.rejected}
@@ -295,7 +301,7 @@ def store_batch(app: str, dataset_id: int, documents: list[dict]) -> tuple[int, 
             fresh.extend({**wanted[doc["content_hash"]], "_id": doc["_id"]} for doc in stored
                          if doc["content_hash"] in wanted)
     items = items_from_documents(app, dataset_id, fresh)
-    return result.new, result.already_present, result.rejected, items
+    return result.new, result.already_present, rejected_in_batch(result.rejected, positions, suppressed), items
 
 
 # -- checkpoints ----------------------------------------------------------------------------------
@@ -351,6 +357,7 @@ class _Tally:
         self.rejected_count = saved.get("rejected_count", 0)
         self.warnings_count = saved.get("warnings_count", 0)
         self.records_read = saved.get("records_read", 0)
+        self.suppressed = saved.get("suppressed", 0)
         self.bytes_read = 0
 
     @classmethod
@@ -365,6 +372,7 @@ class _Tally:
 
     def reject(self, name: str, line: int, reason: str) -> None:
         self.rejected_count += 1
+        self.suppressed += reason == SUPPRESSED_REASON
         if len(self.rejected) < MAX_REPORTED:
             self.rejected.append((name, line, reason))
 
@@ -377,12 +385,13 @@ class _Tally:
         return {"new": self.new, "already_present": self.already_present, "items_created": self.items_created,
                 "rejected": [list(r) for r in self.rejected], "warnings": [list(w) for w in self.warnings],
                 "rejected_count": self.rejected_count, "warnings_count": self.warnings_count,
-                "records_read": self.records_read}
+                "records_read": self.records_read, "suppressed": self.suppressed}
 
     def as_dict(self, bytes_total: int, seconds: float) -> dict:
         report = IngestReport(dataset=self.target.dataset, app=self.target.app, new=self.new,
                               already_present=self.already_present, rejected=list(self.rejected),
-                              items_created=self.items_created, warnings=list(self.warnings))
+                              items_created=self.items_created, warnings=list(self.warnings),
+                              suppressed=self.suppressed)
         return {**report.as_dict(), "rejected_count": self.rejected_count, "warnings_count": self.warnings_count,
                 "records_read": self.records_read, "bytes_read": bytes_total, "bytes_total": bytes_total,
                 "resumed_from_line": self.resumed_from, "streamed": True, "seconds": round(seconds, 3)}
