@@ -52,7 +52,7 @@ else:
             st.Page("pages/privacy.py", title="Privacy (GDPR)", icon=":material/privacy_tip:"),
         ],
         "Account": [st.Page("pages/account.py", title="Account", icon=":material/key:")],
-    })
+    }, expanded=True)  # every page in view: folding them behind "View N more" hid half the tools
 # Drawn before the page: a page may st.stop() early, and the sidebar must still show who is signed in.
 sidebar(user)
 navigation.run()

@@ -106,7 +106,15 @@ def store_health() -> dict:
     return {"sql": sql_health(), "raw": raw_health()}
 
 
+# Markdown tables (a dataset card's Fields table, say) scroll inside their own box like st.dataframe does,
+# instead of pushing the whole page wider than a phone screen.
+NARROW_SCREEN_STYLE = """<style>
+[data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
+</style>"""
+
+
 def sidebar(user: Principal | None) -> None:
+    st.html(NARROW_SCREEN_STYLE)
     with st.sidebar:
         if user:
             # Both were typed by the user at sign-up.

@@ -208,8 +208,9 @@ _OVERFLOW_JS = """() => {
   const wide = [];
   for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
     const box = el.getBoundingClientRect();
-    // Elements inside a horizontally scrolling box (a data grid, a code block) scroll on their own.
-    if (box.width > 0 && box.right > width + 1 && !el.closest('[data-testid="stDataFrame"], pre, .stPlotlyChart')) {
+    // Elements inside a horizontally scrolling box (a data grid, a code block, a row of tabs) scroll on their own.
+    const scrolls = '[data-testid="stDataFrame"], pre, .stPlotlyChart, [role="tablist"]';
+    if (box.width > 0 && box.right > width + 1 && !el.closest(scrolls)) {
       wide.push((el.getAttribute('data-testid') || el.tagName.toLowerCase()) + ' ends at ' + Math.round(box.right));
     }
   }
