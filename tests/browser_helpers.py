@@ -209,7 +209,8 @@ _OVERFLOW_JS = """() => {
   for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
     const box = el.getBoundingClientRect();
     // Elements inside a horizontally scrolling box (a data grid, a code block, a row of tabs) scroll on their own.
-    const scrolls = '[data-testid="stDataFrame"], pre, .stPlotlyChart, [role="tablist"]';
+    const scrolls = '[data-testid="stDataFrame"], pre, .stPlotlyChart, [role="tablist"], ' +
+                    '[data-testid="stMarkdownContainer"] table';
     if (box.width > 0 && box.right > width + 1 && !el.closest(scrolls)) {
       wide.push((el.getAttribute('data-testid') || el.tagName.toLowerCase()) + ' ends at ' + Math.round(box.right));
     }
