@@ -67,24 +67,27 @@ def _lineage(frame: pd.DataFrame, **fields) -> dict:
 # -- files --------------------------------------------------------------------------------------
 def read_table_file(path: Path) -> pd.DataFrame:
     """A CSV (any common encoding and delimiter), TSV, Parquet or JSON Lines file as a DataFrame."""
+    return _checked_table(read_any_table(path), path.name)
+
+
+def read_any_table(path: Path, error: type[TrainingDataError] = TrainingDataError) -> pd.DataFrame:
+    """The file's table, unchecked; a missing, unreadable or empty file raises `error` saying what to fix."""
     if not path.exists():
-        raise TrainingDataError(f"No file at {path}; check the path.")
+        raise error(f"No file at {path}; check the path.")
     if path.is_dir():
-        raise TrainingDataError(f"{path} is a folder; give a CSV or Parquet file inside it.")
+        raise error(f"{path} is a folder; give a CSV, Parquet or JSON Lines file.")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise TrainingDataError(f"{path} cannot be read ({exc.strerror or exc}); check its permissions.") from None
+        raise error(f"{path} cannot be read ({exc.strerror or exc}); check its permissions.") from None
     if not raw.strip():
-        raise TrainingDataError(f"{path.name} is empty; give a file with a header row and data rows.")
+        raise error(f"{path.name} is empty; give a file with a header row and data rows.")
     suffix = path.suffix.lower()
     if raw[:4] == b"PAR1" or suffix in (".parquet", ".pq"):
-        frame = _read_parquet(raw, path.name)
-    elif suffix in (".jsonl", ".ndjson"):
-        frame = _read_jsonl(raw, path.name)
-    else:
-        frame = _read_csv(raw, path.name)
-    return _checked_table(frame, path.name)
+        return _read_parquet(raw, path.name)
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(raw, path.name)
+    return _read_csv(raw, path.name)
 
 
 def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
@@ -235,7 +238,7 @@ def flatten_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """
     if "fields" not in frame.columns:
         return frame.reset_index(drop=True)
-    parsed = [_as_dict(value) for value in frame["fields"]]
+    parsed = [as_dict(value) for value in frame["fields"]]
     rest = frame.drop(columns=["fields"]).reset_index(drop=True)
     if not any(parsed):
         return rest
@@ -246,7 +249,8 @@ def flatten_fields(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([rest, fields], axis=1)
 
 
-def _as_dict(value) -> dict:
+def as_dict(value) -> dict:
+    """A dict, or a JSON object given as text; anything else is an empty dict."""
     if isinstance(value, dict):
         return value
     if isinstance(value, str) and value.strip().startswith("{"):

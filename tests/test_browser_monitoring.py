@@ -63,14 +63,6 @@ def app_url(tmp_path_factory):
         yield base
 
 
-def _show_every_page_link(page) -> None:
-    """Streamlit folds a long navigation behind "View N more"; Monitoring sits near its end."""
-    more = page.locator("[data-testid='stSidebarNavViewButton']", has_text="more")
-    if more.count():
-        more.first.click()
-        page.wait_for_timeout(300)
-
-
 def test_a_planted_shift_raises_a_drift_alert_on_monitoring_and_overview(app_url):
     with browser_page() as page:
         page.goto(app_url)
@@ -78,7 +70,6 @@ def test_a_planted_shift_raises_a_drift_alert_on_monitoring_and_overview(app_url
         page.get_by_role("button", name="Try the demo").click()
         page.get_by_role("button", name="Sign out").wait_for(timeout=90_000)
         wait_idle(page)
-        _show_every_page_link(page)
         open_page(page, "Monitoring")
         page.get_by_role("tab", name="Drift").click()
         wait_idle(page)
@@ -94,8 +85,6 @@ def test_a_planted_shift_raises_a_drift_alert_on_monitoring_and_overview(app_url
         page.get_by_role("tab", name="Drift").click()
         page.get_by_text("column(s) drifted").first.wait_for(timeout=30_000)
         screenshot(page, "monitoring-1-drift")
-
-        _show_every_page_link(page)
         open_page(page, "Overview")
         page.get_by_text("Drifted columns in a recent drift check").first.wait_for(timeout=30_000)
         screenshot(page, "monitoring-2-overview-alert")

@@ -24,14 +24,6 @@ def app_url(tmp_path_factory):
     yield from serve_app(tmp_path_factory, "property-flow", {"SCRAPER_PER_HOST_DELAY_S": "0"})
 
 
-def _show_every_page_link(page) -> None:
-    """The navigation lists the first pages and a "View N more" button once there are many; open it."""
-    more = page.locator("[data-testid='stSidebarNavViewButton']", has_text="more")
-    if more.count():
-        more.first.click()
-        wait_idle(page)
-
-
 def test_value_the_demo_listings_and_compute_a_scenario(app_url):
     with browser_page() as page:
         page.set_default_timeout(SLOW_MS)
@@ -44,8 +36,6 @@ def test_value_the_demo_listings_and_compute_a_scenario(app_url):
         open_page(page, "Sources & Scraping")
         page.get_by_role("button", name="Scrape the demo sources").click()
         wait_for_text(page, r"Scrape job \d+ finished")
-
-        _show_every_page_link(page)
         open_page(page, "Property")
         page.get_by_role("tab", name="Valuation models").click()
         wait_idle(page)

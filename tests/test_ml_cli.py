@@ -46,7 +46,9 @@ def test_train_predict_models_round_trip(workbench, tmp_path):
 
     listed = _ml("models")
     assert listed.returncode == 0, listed.stderr
-    line = next(li for li in listed.stdout.splitlines() if li.strip().startswith("v1") and name in listed.stdout)
+    lines = listed.stdout.splitlines()
+    own = next(i for i, li in enumerate(lines) if name in li)  # the model's heading; its versions follow
+    line = next(li for li in lines[own:] if li.strip().startswith("v1"))
     assert "[champion]" in line and "accuracy=" in line
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 # The ML layer's readers already handle encodings, delimiters, BOMs and damaged files with messages a user can
 # act on; drift only drops the training-specific checks (a single column is fine to compare).
-from ml.data import _read_csv, _read_jsonl, _read_parquet
+from ml.data import read_any_table
 from ml.errors import TrainingDataError
 
 
@@ -23,24 +23,7 @@ class DriftInputError(TrainingDataError):
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """A CSV (any common delimiter or encoding), TSV, Parquet or JSON Lines file as a DataFrame."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise DriftInputError(f"No file at {path}; check the path.")
-    if path.is_dir():
-        raise DriftInputError(f"{path} is a folder; give a CSV, Parquet or JSON Lines file.")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DriftInputError(f"{path} cannot be read ({exc.strerror or exc}); check its permissions.") from None
-    if not raw.strip():
-        raise DriftInputError(f"{path.name} is empty; give a file with a header row and data rows.")
-    suffix = path.suffix.lower()
-    if raw[:4] == b"PAR1" or suffix in (".parquet", ".pq"):
-        frame = _read_parquet(raw, path.name)
-    elif suffix in (".jsonl", ".ndjson"):
-        frame = _read_jsonl(raw, path.name)
-    else:
-        frame = _read_csv(raw, path.name)
+    frame = read_any_table(Path(path).expanduser(), DriftInputError)
     if frame.shape[1] == 0:
         raise DriftInputError(f"{path.name} has no columns; give a file with a header row and data rows.")
     if frame.empty:

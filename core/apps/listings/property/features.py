@@ -12,11 +12,12 @@ training with a note, so one typo does not bend the model; valuing them later fl
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
 import pandas as pd
+
+from ml.data import as_dict
 
 LISTING_FEATURES = ["area_m2", "beds", "baths", "property_type", "city", "district"]
 LISTING_TARGET = "price"
@@ -49,7 +50,7 @@ def default_target(frame: pd.DataFrame) -> str:
 def listing_features(frame: pd.DataFrame) -> pd.DataFrame:
     """LISTING_FEATURES + offer + price (+ item bookkeeping) from flattened listing items or plain fields."""
     out = pd.DataFrame(index=frame.index)
-    attributes = [_as_dict(v) for v in frame.get("attributes", pd.Series([None] * len(frame), index=frame.index))]
+    attributes = [as_dict(v) for v in frame.get("attributes", pd.Series([None] * len(frame), index=frame.index))]
     for column in ("area_m2", "beds", "baths"):
         given = frame[column] if column in frame.columns else pd.Series(np.nan, index=frame.index)
         from_attributes = pd.Series([a.get(column) for a in attributes], index=frame.index)
@@ -75,18 +76,6 @@ def _column(frame: pd.DataFrame, name: str) -> list:
 
 def _given(value) -> str | None:
     return str(value).strip() if isinstance(value, str) and value.strip() else None
-
-
-def _as_dict(value) -> dict:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value.strip().startswith("{"):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
 
 
 def _property_type(attributes: dict, title: str, given) -> str | None:
