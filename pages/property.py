@@ -41,7 +41,9 @@ with tab_models:
         st.dataframe(pd.DataFrame(models)[["model_name", "model_version", "kind", "source", "training_rows",
                                            "interval_level", "coverage", "mape", "mae", "created_at"]],
                      hide_index=True, width="stretch",
-                     column_config={"coverage": st.column_config.NumberColumn(
+                     column_config={"model_name": "model", "model_version": "version", "training_rows": "rows",
+                                    "interval_level": "interval", "mae": "held-out MAE", "created_at": "trained",
+                                    "coverage": st.column_config.NumberColumn(
                          "held-out coverage", help="Share of held-out sales inside their interval", format="%.2f"),
                          "mape": st.column_config.NumberColumn("held-out MAPE %", format="%.1f")})
     else:
@@ -117,7 +119,8 @@ with tab_listings:
                     shown[["id", "title", "city", "offer", "area_m2", "listed_price", "estimate", "low", "high",
                            "diff_pct", "flag", "reason"]],
                     hide_index=True, width="stretch",
-                    column_config={"listed_price": st.column_config.NumberColumn("listed", format="%.0f"),
+                    column_config={"area_m2": st.column_config.NumberColumn("area (m²)", format="%.0f"),
+                                   "listed_price": st.column_config.NumberColumn("listed", format="%.0f"),
                                    "estimate": st.column_config.NumberColumn(format="%.0f"),
                                    "low": st.column_config.NumberColumn(format="%.0f"),
                                    "high": st.column_config.NumberColumn(format="%.0f"),
