@@ -151,6 +151,28 @@ def _require_owned_ids(principal: Principal | None, app: str, raw_ids: list[str]
                                    f"{action.split(' ')[0]} ({', '.join(foreign[:3])}).")
 
 
+def record_media(principal: Principal | None, app: str, raw_id: str) -> dict | None:
+    """A preview of an uploaded image or audio record: {"kind", "mime_type", "data"} (a small PNG for an
+    image, the file itself for audio) or {"kind", "problem"} when it does not decode. None for other records
+    and for records the principal may not see."""
+    from core.refine.signals.media import UPLOADS_DATABASE
+    from core.refine.signals.media_image import MediaProblem, thumbnail_png
+
+    if not _owned_ids(principal, app, [raw_id], "see raw records"):
+        return None
+    metadata = (get_raw_store().get(app, raw_id) or {}).get("metadata") or {}
+    if metadata.get("kind") != "binary" or not metadata.get("gridfs_id"):
+        return None
+    mime_type = str(metadata.get("mime_type") or "")
+    data = get_raw_store().get_file(UPLOADS_DATABASE, str(metadata["gridfs_id"]))[0]
+    if mime_type.startswith("image/"):
+        try:
+            return {"kind": "image", "mime_type": "image/png", "data": thumbnail_png(data)}
+        except MediaProblem as exc:
+            return {"kind": "image", "problem": str(exc)}
+    return {"kind": "audio", "mime_type": mime_type, "data": data}
+
+
 def record_detail(principal: Principal | None, app: str, raw_id: str) -> dict | None:
     """Everything about one raw record: the document, its other versions, its item and refinement outcome.
 

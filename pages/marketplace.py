@@ -3,18 +3,21 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import PermissionDenied
+from core.market.analytics import AnalyticsError, sales_analytics, sales_figure
 from core.market.checkout import CheckoutError, fulfil_checkout_session, paid_sale, start_purchase
-from core.market.downloads import DownloadError, package_archive, verify_downloaded_archive
+from core.market.downloads import DownloadError, verify_downloaded_archive
 from core.market.listings import ListingError, create_listing, listing_detail, search_listings, unlist
 from core.market.reviews import ReviewError, add_review
 from core.market.stripe_gateway import PaymentProviderError, stripe_enabled
+from core.market.tiers import MAX_TIERS, TierError, buyer_archive, sale_tier, set_tiers
 from core.market.tokens import issue_download_token, redeem_download_token
 from core.packaging.build import list_packages
 from core.text_safety import markdown_without_remote_images
 from pages._sales_admin import sales_section
 from pages._ui import remembered_selectbox, require_page_user
 
-MARKET_ERRORS = (ListingError, CheckoutError, DownloadError, ReviewError, PaymentProviderError, PermissionDenied)
+MARKET_ERRORS = (ListingError, CheckoutError, DownloadError, ReviewError, PaymentProviderError, PermissionDenied,
+                 TierError, AnalyticsError)
 SORTS = {"newest": "Newest", "rating": "Best rated", "price": "Lowest price", "quality": "Highest quality"}
 
 st.title("Marketplace")
@@ -64,6 +67,23 @@ if user.role in ("supplier", "admin"):
                     st.error(str(exc))
 
 
+    with st.expander("Sales analytics for your listings"):
+        a1, a2 = st.columns(2)
+        period = a1.selectbox("Per", ["day", "week", "month"], key="mkt_stats_period")
+        days = a2.number_input("Last N days", min_value=1, max_value=3660, value=90, key="mkt_stats_days")
+        stats = sales_analytics(user, period=period, days=int(days))
+        if stats["totals"].empty:
+            st.caption("You have no listings yet.")
+        else:
+            st.plotly_chart(sales_figure(stats["series"], title=None), key="mkt_stats_chart")
+            st.dataframe(stats["totals"].assign(revenue=stats["totals"]["revenue_cents"] / 100)
+                         .drop(columns=["revenue_cents"]), hide_index=True, width="stretch",
+                         column_config={"listing_id": st.column_config.NumberColumn("listing"),
+                                        "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
+                                        "conversion": st.column_config.NumberColumn("purchases per view",
+                                                                                    format="%.2f")})
+            st.caption("A view is a signed-in visitor other than you opening the listing (once per half hour); "
+                       "purchases and revenue count paid sales only.")
 
 if user.role == "admin":
     sales_section(user, MARKET_ERRORS)
@@ -110,8 +130,14 @@ listing, package = detail["listing"], detail["package"]
 
 st.subheader(markdown_without_remote_images(listing["title"]))
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Price", "free" if not listing["price_cents"] else f"{listing['price_cents'] / 100:.2f} "
-          f"{listing['currency'].upper()}")
+tiers = detail["tiers"]
+
+
+def _price(cents: int) -> str:
+    return "free" if not cents else f"{cents / 100:.2f} {listing['currency'].upper()}"
+
+
+m1.metric("Price" if len(tiers) == 1 else "Price from", _price(listing["price_cents"]))
 m2.metric("Rows", f"{package['metrics'].get('rows') or 0:,}")
 m3.metric("Mean quality", f"{package['metrics'].get('mean_quality') or 0:.2f}")
 rating = detail["rating"]
@@ -121,6 +147,13 @@ m4.metric("Rating", f"{rating['average_rating']:.1f} ({rating['review_count']})"
 st.markdown(markdown_without_remote_images(listing["description"]))
 st.caption(markdown_without_remote_images(f"Version {package['version']} · licence {listing['license']} · "
                                           f"tags: {', '.join(listing['tags'])}"))
+
+if len(tiers) > 1 or tiers[0]["terms"]:
+    st.markdown("**Licence tiers**: each is its own licence and price; its terms are shown before you buy.")
+    for tier in tiers:
+        with st.expander(f"{tier['name']}: {tier['license']}, {_price(tier['price_cents'])}"):
+            st.markdown(markdown_without_remote_images(tier["terms"]) if tier["terms"] else
+                        "The licence's own terms apply (see the dataset card).")
 
 sample_tab, card_tab, reviews_tab = st.tabs(["Sample rows", "Dataset card", f"Reviews ({rating['review_count']})"])
 with sample_tab:
@@ -145,17 +178,38 @@ if listing["seller_id"] == user.id:
             st.rerun()
         except MARKET_ERRORS as exc:
             st.error(str(exc))
+    with st.expander("Licence tiers (e.g. research-only and commercial)"):
+        st.caption(f"Up to {MAX_TIERS} tiers. A tier's licence is the package's ({package['license']}) or a "
+                   "custom LicenseRef-<name> with its terms written out. Prices in cents; buyers who already paid "
+                   "keep the tier they bought.")
+        edited = st.data_editor(pd.DataFrame(tiers)[["name", "license", "terms", "price_cents"]],
+                                num_rows="dynamic", hide_index=True, width="stretch", key=f"mkt_tiers_{listing_id}")
+        if st.button("Save tiers", key="mkt_tiers_save"):
+            try:
+                rows = edited.dropna(how="all").to_dict("records")
+                set_tiers(user, listing_id, [{**row, "price_cents": int(row["price_cents"] or 0)} for row in rows])
+                st.rerun()
+            except (*MARKET_ERRORS, ValueError) as exc:
+                st.error(str(exc))
 elif owned is None:
-    price = "free" if not listing["price_cents"] else \
-        f"{listing['price_cents'] / 100:.2f} {listing['currency'].upper()}"
-    label = "Get it for free" if not listing["price_cents"] else f"Buy for {price}"
+    if len(tiers) > 1:
+        chosen_tier = st.radio("Licence tier", [t["name"] for t in tiers], horizontal=True, key="mkt_tier",
+                               format_func=lambda n: next(f"{n} ({_price(t['price_cents'])})" for t in tiers
+                                                          if t["name"] == n))
+        tier = next(t for t in tiers if t["name"] == chosen_tier)
+    else:
+        tier = tiers[0]
+    price = _price(tier["price_cents"])
+    label = "Get it for free" if not tier["price_cents"] else f"Buy for {price}"
     if st.button(label, type="primary", key="mkt_buy", disabled=user.role not in ("buyer", "admin")):
         st.session_state["mkt_confirm"] = listing_id
     if st.session_state.get("mkt_confirm") == listing_id:
         with st.container(border=True):
             st.markdown(f"**Confirm: {markdown_without_remote_images(listing['title'])}**, version "
-                        f"{package['version']}, licence {listing['license']}, price {price}.")
-            if listing["price_cents"] and stripe_enabled():
+                        f"{package['version']}, licence {tier['license']} (tier {tier['name']}), price {price}.")
+            if tier["terms"]:
+                st.markdown("Terms of this tier:\n\n" + markdown_without_remote_images(tier["terms"]))
+            if tier["price_cents"] and stripe_enabled():
                 st.caption("Payment is taken by Stripe Checkout on the next page; you come back here afterwards.")
             else:
                 st.caption("No payment is taken: this workbench records the purchase in its internal ledger "
@@ -163,7 +217,7 @@ elif owned is None:
             yes, no = st.columns(2)
             if yes.button("Confirm purchase", type="primary", key="mkt_confirm_buy"):
                 try:
-                    outcome = start_purchase(user, listing_id)
+                    outcome = start_purchase(user, listing_id, tier=tier["name"])
                     st.session_state.pop("mkt_confirm", None)
                     if outcome["status"] == "redirect":
                         st.link_button("Continue to secure payment (Stripe)", outcome["url"], type="primary")
@@ -182,15 +236,17 @@ else:
     amount = "free" if not owned["amount_cents"] else f"{owned['amount_cents'] / 100:.2f} {owned['currency'].upper()}"
     method = "Stripe (card payment)" if owned["provider"] == "stripe" else \
         "internal ledger: recorded here, no real payment was taken"
+    bought = sale_tier(owned["id"])
+    licence = f"{bought['license']} (tier {bought['tier_name']})" if bought else listing["license"]
     with st.expander(f"Receipt: sale #{owned['id']}"):
         st.markdown(f"- Dataset: {markdown_without_remote_images(listing['title'])}, version {package['version']}\n"
-                    f"- Licence: {listing['license']}\n- Amount: {amount}\n- Date: {paid_at}\n"
+                    f"- Licence: {licence}\n- Amount: {amount}\n- Date: {paid_at}\n"
                     f"- Payment: {method}\n- Reference: `{owned['provider_ref']}`")
     if st.button("Prepare download", type="primary", key="mkt_prepare"):
         try:
             token = issue_download_token(user, owned["id"])
             grant = redeem_download_token(user, token)
-            archive = package_archive(grant["package_path"])
+            archive = buyer_archive(grant)  # carries the licence bought (LICENSE-PURCHASED.md, dataset card)
             problems = verify_downloaded_archive(archive)
             st.session_state["mkt_archive"] = (listing_id, grant["package_name"], grant["package_version"],
                                                archive, problems)
@@ -202,7 +258,8 @@ else:
         if problems:
             st.error("The package failed its checksum check: " + "; ".join(problems))
         else:
-            st.caption("Every file matches the sha256 in manifest.json.")
+            st.caption("Every file matches the sha256 in manifest.json. The zip carries the licence you bought "
+                       "(LICENSE-PURCHASED.md and the dataset card).")
             st.download_button(f"Download {name}-{version}.zip ({len(archive) / 1e6:.1f} MB)", archive,
                                file_name=f"{name}-{version}.zip", mime="application/zip", key="mkt_download")
     with st.form("mkt_review_form"):

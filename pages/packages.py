@@ -3,6 +3,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.market.downloads import DownloadError, own_package_archive
+from core.market.returns import REPORT_MARKDOWN, quality_report, quality_report_markdown, supplier_return
 from core.packaging.build import (
     PackageBuildError,
     PackageRequest,
@@ -75,7 +76,8 @@ if packages.empty:
     st.stop()
 st.dataframe(packages.drop(columns=["path"]), hide_index=True, width="stretch",
              column_config={"package_id": st.column_config.NumberColumn("package"),
-                            "run_id": st.column_config.NumberColumn("refinement run"), "license": "licence",
+                            "run_id": st.column_config.NumberColumn("refinement run"),
+                            "dataset_version": "dataset version", "license": "licence",
                             "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")})
 published = packages[packages["status"] == "published"]
 if published.empty:
@@ -84,6 +86,11 @@ choice = remembered_selectbox(
     "Open a version", published["package_id"].tolist(), "package", key="pkg_open",
     format_func=lambda p: "{name} {version}".format(**published.set_index("package_id").loc[p]))
 package = package_detail(user, int(choice))
+built_from = (package["manifest"].get("dataset_version") or {}).get("label")
+if built_from:
+    st.caption(f"Built from dataset version {built_from} (refinement run {package['run_id']}).")
+elif package.get("run_id"):
+    st.caption(f"Built from refinement run {package['run_id']} (before dataset versions were recorded).")
 if st.button("Prepare a download of this version", key="pkg_prepare"):
     try:
         st.session_state["pkg_archive"] = (int(choice), *own_package_archive(user, int(choice)))
@@ -93,6 +100,24 @@ prepared = st.session_state.get("pkg_archive")
 if prepared and prepared[0] == int(choice):
     st.download_button(f"Download {prepared[1]} ({len(prepared[2]) / 1e6:.1f} MB)", prepared[2],
                        file_name=prepared[1], mime="application/zip", key="pkg_download")
+with st.expander("Supplier return: this version with its quality report"):
+    st.caption("Your cleaned data as packaged, plus the refinement run's quality report (counts, why items were "
+               f"dropped, signal distributions) as JSON and Markdown under {REPORT_MARKDOWN.split('/')[0]}/, whether "
+               "or not you sell it. manifest.json in the zip covers the report too.")
+    if st.button("Prepare the supplier return", key="pkg_return_prepare"):
+        try:
+            name, archive = supplier_return(user, int(choice))
+            report = quality_report(user, package["run_id"]) if package.get("run_id") else None
+            st.session_state["pkg_return"] = (int(choice), name, archive, report)
+        except DownloadError as exc:
+            st.error(str(exc))
+    returned = st.session_state.get("pkg_return")
+    if returned and returned[0] == int(choice):
+        _, return_name, return_archive, report = returned
+        st.download_button(f"Download {return_name} ({len(return_archive) / 1e6:.1f} MB)", return_archive,
+                           file_name=return_name, mime="application/zip", key="pkg_return_download")
+        if report:
+            st.markdown(quality_report_markdown(report))
 with st.expander("Upload this version to a bucket (S3)"):
     st.caption("Every file is uploaded to <bucket URL>/<name>/<version>/ and read back to verify its SHA-256. "
                "Credentials come from the workbench settings; a private endpoint must be on the network allow-list.")

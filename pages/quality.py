@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import quality_charts as qc
 from core.refine.runs import items_by_ids, list_runs, run_choice_label, run_detail, run_tables
+from core.refine.versions import VersionError, changes_table, compare_runs, dataset_versions
 from core.text_safety import markdown_without_remote_images
 from pages._ui import next_steps, remember, remembered_selectbox, require_page_user
 
@@ -110,19 +111,36 @@ with dropped_tab:
         st.download_button("Download these rows (CSV)", dropped[shown].to_csv(index=False), "dropped.csv",
                            key="q_dropped_csv")
 with compare_tab:
-    others = [r for r in run_ids if r != run_id]
-    if not others:
-        st.caption("Run another recipe to compare.")
+    # Each finished run's kept set is a version of its dataset; compare two versions of this run's dataset.
+    versions = {v["run_id"]: v["label"] for v in dataset_versions(user, detail["dataset_id"])}
+    if len(versions) < 2:
+        st.caption("This dataset has one finished run. Run another recipe, or refine again after new data "
+                   "arrives, to compare two versions.")
     else:
-        other = st.selectbox("Compare with", others, format_func=_label, key="q_compare")
-        other_detail = run_detail(user, other)
-        st.plotly_chart(qc.run_comparison(counts["dropped_by_rule"], other_detail["counts"]["dropped_by_rule"],
-                                          f"run {run_id}", f"run {other}"), width="stretch", key="q_cmp")
-        joined = table[["id", "kept"]].merge(_tables(user, other)[["id", "kept"]], on="id", suffixes=("", "_other"))
-        flipped = joined[joined["kept"] != joined["kept_other"]]
-        st.metric("Items whose decision differs", f"{len(flipped):,}")
-        if not flipped.empty:
-            texts = items_by_ids(user, flipped["id"].head(20).tolist()).set_index("id")
-            st.dataframe(flipped.head(20).assign(
-                text=[str(texts.at[i, "text"])[:200] if i in texts.index else "" for i in flipped["id"].head(20)]),
-                hide_index=True, width="stretch")
+        older = [r for r in versions if r < run_id] or [r for r in versions if r != run_id]
+        left, right = st.columns(2)
+        run_a = left.selectbox("Version A (from)", list(versions), index=list(versions).index(older[-1]),
+                               format_func=lambda r: f"{versions[r]} (run {r})", key="q_cmp_a")
+        run_b = right.selectbox("Version B (to)", list(versions), index=list(versions).index(run_id),
+                                format_func=lambda r: f"{versions[r]} (run {r})", key="q_cmp_b")
+        page_number = st.number_input("Page of changes", min_value=1, value=1, step=1, key="q_cmp_page")
+        try:
+            diff = compare_runs(user, int(run_a), int(run_b), page=int(page_number), page_size=50)
+        except VersionError as exc:
+            st.warning(str(exc))
+        else:
+            changes = diff["counts"]
+            m1, m2, m3, m4 = st.columns(4)
+            m1.metric("Added", f"{changes['added']:,}")
+            m2.metric("Removed", f"{changes['removed']:,}")
+            m3.metric("Changed", f"{changes['changed']:,}")
+            m4.metric("Unchanged kept", f"{changes['unchanged_kept']:,}")
+            st.plotly_chart(qc.run_comparison(run_detail(user, int(run_a))["counts"]["dropped_by_rule"],
+                                              run_detail(user, int(run_b))["counts"]["dropped_by_rule"],
+                                              f"run {run_a}", f"run {run_b}"), width="stretch", key="q_cmp")
+            rows = changes_table(diff)
+            if rows.empty:
+                st.caption("The two versions keep the same items with the same content.")
+            else:
+                st.dataframe(rows, hide_index=True, width="stretch", key="q_cmp_table")
+                st.caption(f"Page {diff['page']}: up to {diff['page_size']} of each kind of change, by item id.")

@@ -171,6 +171,14 @@ if detail_id:
     fields_tab, json_tab, source_tab, prov_tab, versions_tab, refine_tab, predictions_tab = st.tabs(
         ["Extracted fields", "Document (JSON)", "Source text", "Provenance", "Versions", "Refinement",
          f"Model predictions ({len(predictions)})"])
+    if (doc.get("metadata") or {}).get("kind") == "binary":
+        media = explore.record_media(user, app, detail_id)
+        if media and media.get("problem"):
+            st.warning(f"This file does not decode: {media['problem']}")
+        elif media and media["kind"] == "image":
+            st.image(media["data"], caption="Thumbnail (EXIF removed)")
+        elif media:
+            st.audio(media["data"], format=media["mime_type"])
     with fields_tab:
         extracted = (doc.get("metadata") or {}).get("extracted")
         item = detail["item"]

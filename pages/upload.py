@@ -2,8 +2,9 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import PermissionDenied
+from core.config import get_settings
 from core.sources.ingest import ORIGINS, ingest_upload
-from core.sources.upload_formats import SUPPORTED_SUFFIXES, UploadError
+from core.sources.upload_formats import SUPPORTED_SUFFIXES, VIDEO_SUFFIXES, UploadError
 from pages._ui import next_steps, remember, require_page_user
 
 COMMON_LICENSES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "ODC-By-1.0", "ODbL-1.0", "MIT", "Apache-2.0",
@@ -13,9 +14,13 @@ st.title("Upload")
 st.caption("Add files to the raw store with their licence, origin and your rights attestation. "
            "CSV, JSONL, JSON, Parquet, text, HTML, ZIP of text files, images and audio.")
 user = require_page_user("supplier", "admin")
+limits = get_settings()
+st.caption(f"Limits: text and tables {limits.upload_max_text_mb} MB, images {limits.upload_max_image_mb} MB, "
+           f"audio {limits.upload_max_audio_mb} MB each; video files are not accepted yet.")
 
+# Video suffixes are let through the picker so the ingest can say why they are refused.
 files = st.file_uploader("Files", accept_multiple_files=True, key="upload_files",
-                         type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+                         type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES | VIDEO_SUFFIXES))
 left, right = st.columns(2)
 app = left.selectbox("Application", ["uploads", "news", "marketplace", "property"], key="upload_app",
                      help="The raw-store database the records go to; marketplace and property rows become listings.")

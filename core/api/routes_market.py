@@ -4,19 +4,22 @@ streamed downloads, reviews."""
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from core.api.archives import write_package_archive
 from core.api.deps import Caller
 from core.api.errors import ApiProblem, Problem
 from core.api.paging import MAX_ID, RowId
-from core.market import checkout, listings, reviews
+from core.config import get_settings
+from core.market import analytics, checkout, listings, reviews, tiers
+from core.market.bundles import write_bundle
 from core.market.tokens import MAX_TTL_S, issue_download_token, redeem_download_token
 from core.store.models import DataPackage, Listing, Sale
 from core.store.sql import session_scope
@@ -82,8 +85,25 @@ class ReviewOut(BaseModel):
     created_at: datetime
 
 
+class TierIn(BaseModel):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="e.g. research, commercial")
+    license: str = Field(min_length=1, max_length=100,
+                         description="the package's licence, or a LicenseRef-<name> whose terms you write out")
+    terms: str = Field(default="", max_length=tiers.MAX_TERMS_CHARS, description="shown to buyers before purchase")
+    price_cents: int = Field(ge=0, le=tiers.MAX_PRICE_CENTS)
+
+
+class TierOut(BaseModel):
+    name: str
+    license: str
+    terms: str
+    price_cents: int
+    currency: str
+
+
 class ListingDetail(BaseModel):
     listing: ListingOut
+    tiers: list[TierOut] = Field(description="the licence tiers it is sold under, each with its terms and price")
     seller_name: str
     package_name: str
     package_version: str
@@ -92,6 +112,41 @@ class ListingDetail(BaseModel):
     reviews: list[ReviewOut]
     average_rating: float | None
     review_count: int
+
+
+class PurchaseIn(BaseModel):
+    tier: str | None = Field(default=None, max_length=40,
+                             description="which licence tier to buy; required when the listing has several")
+
+
+class AnalyticsPeriod(BaseModel):
+    period: datetime
+    listing_id: int
+    title: str
+    currency: str
+    views: int
+    purchases: int
+    revenue_cents: int
+    reviews: int
+    average_rating: float | None = Field(description="running average of every review up to this period")
+
+
+class AnalyticsTotal(BaseModel):
+    listing_id: int
+    title: str
+    status: str
+    currency: str
+    views: int
+    purchases: int
+    revenue_cents: int
+    conversion: float | None = Field(description="purchases per view")
+    reviews: int
+    average_rating: float | None
+
+
+class SalesAnalyticsOut(BaseModel):
+    totals: list[AnalyticsTotal]
+    series: list[AnalyticsPeriod]
 
 
 class PurchaseOut(BaseModel):
@@ -171,7 +226,8 @@ def detail(listing_id: RowId, principal: Caller) -> ListingDetail:
     _require_listing(listing_id)
     found = listings.listing_detail(principal, listing_id)
     rows = (found["package"].get("metrics") or {}).get("rows")
-    return ListingDetail(listing=_listing_out(found["listing"]), seller_name=found["listing"]["seller_name"],
+    return ListingDetail(listing=_listing_out(found["listing"]), tiers=[TierOut(**t) for t in found["tiers"]],
+                         seller_name=found["listing"]["seller_name"],
                          package_name=found["package"]["name"], package_version=found["package"]["version"],
                          package_rows=rows if isinstance(rows, int) else None, card=found["card"],
                          reviews=[ReviewOut(**r) for r in found["reviews"]],
@@ -194,9 +250,9 @@ def relist(listing_id: RowId, principal: Caller) -> ListingOut:
 @router.post("/listings/{listing_id}/purchase", response_model=PurchaseOut,
              responses={502: {"model": Problem, "description": "Stripe failed; nothing was charged"}},
              summary="Buy a listing (internal ledger; with Stripe configured, pay at checkout_url)")
-def purchase(listing_id: RowId, principal: Caller) -> PurchaseOut:
+def purchase(listing_id: RowId, principal: Caller, body: PurchaseIn | None = None) -> PurchaseOut:
     _require_listing(listing_id)
-    outcome = checkout.start_purchase(principal, listing_id)
+    outcome = checkout.start_purchase(principal, listing_id, tier=body.tier if body else None)
     return PurchaseOut(status=outcome["status"], sale_id=outcome["sale_id"], provider=outcome.get("provider"),
                        checkout_url=outcome.get("url"))
 
@@ -224,16 +280,50 @@ def download_token(sale_id: RowId, body: TokenRequest, principal: Caller) -> Tok
             summary="Download a bought package version with a token (checked against the sale now)")
 def download(token: str, principal: Caller) -> FileResponse:
     grant = redeem_download_token(principal, token)
-    archive = write_package_archive(grant["package_path"])
+    archive = _buyer_archive_file(grant)
     name = f"{grant['package_name']}-{grant['package_version']}.zip"
     return FileResponse(archive, media_type="application/zip", filename=name,
                         background=BackgroundTask(os.unlink, archive))
 
 
+def _buyer_archive_file(grant: dict) -> Path:
+    """The buyer's zip (with the licence they bought) written under DATA_DIR/tmp, so a large package streams
+    from disk instead of being held in memory; the caller removes it once sent."""
+    directory = get_settings().data_dir / "tmp"
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="download-", suffix=".zip", dir=directory)
+    os.close(handle)
+    try:
+        write_bundle(grant["package_path"], name, tiers.buyer_extras(grant["package_path"], grant["sale_id"]))
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+@router.put("/listings/{listing_id}/tiers", response_model=list[TierOut],
+            summary="Set the licence tiers your listing is sold under (replaces them; sales made keep theirs)")
+def put_tiers(listing_id: RowId, body: Annotated[list[TierIn], Body(min_length=1, max_length=tiers.MAX_TIERS)],
+              principal: Caller) -> list[TierOut]:
+    _require_listing(listing_id)
+    return [TierOut(**t) for t in tiers.set_tiers(principal, listing_id, [t.model_dump() for t in body])]
+
+
+@router.get("/sales-analytics", response_model=SalesAnalyticsOut,
+            summary="Views, purchases, revenue and ratings of your listings over time")
+def sales_analytics(principal: Caller, period: Annotated[Literal["day", "week", "month"], Query()] = "day",
+                    days: Annotated[int, Query(ge=1, le=3660)] = 90) -> SalesAnalyticsOut:
+    found = analytics.sales_analytics(principal, period=period, days=days)
+    frames = {name: found[name].astype(object).where(found[name].notna(), None).to_dict("records")
+              for name in ("totals", "series")}
+    return SalesAnalyticsOut(totals=[AnalyticsTotal(**row) for row in frames["totals"]],
+                             series=[AnalyticsPeriod(**row) for row in frames["series"]])
+
+
 @router.get("/listings/{listing_id}/reviews", response_model=list[ReviewOut], summary="A listing's reviews")
 def list_reviews(listing_id: RowId, principal: Caller) -> list[ReviewOut]:
     _require_listing(listing_id)
-    listings.listing_detail(principal, listing_id)  # the same visibility rule as the detail view
+    listings.listing_detail(principal, listing_id, count_view=False)  # the same visibility rule as the detail view
     return [ReviewOut(**r) for r in reviews.reviews_for(listing_id)]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from core import tenancy
@@ -15,6 +15,7 @@ from core.api.deps import Caller
 from core.api.errors import ApiProblem
 from core.api.paging import MAX_ID, RowId
 from core.api.routes_jobs import JobOut, submitted
+from core.market.returns import quality_report, supplier_return
 from core.packaging.build import list_packages, package_detail
 from core.packaging.licenses import is_valid_license
 from core.packaging.manifest import MANIFEST_NAME
@@ -112,3 +113,24 @@ def package_file(package_id: RowId, file_path: Annotated[str, Path(min_length=1,
     if not target.is_relative_to(root) or not target.is_file() or (root / file_path).is_symlink():
         raise ApiProblem(404, f"The file '{file_path[:100]}' of package {package_id} is not available on disk.")
     return FileResponse(target, media_type="application/octet-stream", filename=target.name)
+
+
+@router.get("/packages/{package_id}/quality-report", response_model=dict,
+            summary="The quality report of the run a package version was built from (counts, drop reasons, "
+                    "signal distributions)")
+def package_quality_report(package_id: RowId, principal: Caller) -> dict:
+    package = package_detail(principal, package_id)
+    if not package.get("run_id"):
+        raise ApiProblem(404, f"Package {package_id} was not built from a refinement run; it has no quality report.")
+    return quality_report(principal, package["run_id"])
+
+
+@router.get("/packages/{package_id}/supplier-return", response_class=Response,
+            responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "The version's files plus quality-report/ (JSON and Markdown), with "
+                                            "manifest.json covering both"}},
+            summary="Your own package version with its quality report, whether or not you sell it")
+def package_supplier_return(package_id: RowId, principal: Caller) -> Response:
+    name, archive = supplier_return(principal, package_id)
+    return Response(archive, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -25,7 +25,9 @@ from core.market.stripe_gateway import (
     retrieve_checkout_session,
     stripe_enabled,
 )
+from core.market.tiers import DEFAULT_TIER, TierError, tier_for_purchase
 from core.store.models import DataPackage, Listing, Sale, utcnow
+from core.store.models_market_extras import SaleTier
 from core.store.sql import session_scope
 
 # Ledger references are uuid5(namespace, buyer:listing:attempt): deterministic, so two racing
@@ -55,28 +57,35 @@ def _owned(sale: dict) -> dict:
     return {"status": "already owned", "sale_id": sale["id"], "provider": sale["provider"]}
 
 
-def _offer(principal: Principal, listing_id: int) -> dict:
-    """What is for sale, after the checks that do not depend on the buyer's earlier purchases."""
+def _offer(principal: Principal, listing_id: int, tier_name: str | None = None) -> dict:
+    """What is for sale (the chosen licence tier at its price), after the checks that do not depend on the
+    buyer's earlier purchases."""
     with session_scope() as session:
         listing = session.get(Listing, listing_id)
         if listing is None:
             raise CheckoutError(f"Listing #{listing_id} does not exist.")
         if listing.seller_id == principal.id:
             raise PermissionDenied("You cannot buy your own listing.")
+        try:
+            tier = tier_for_purchase(session, listing, tier_name)
+        except TierError as error:
+            raise CheckoutError(str(error)) from None
         package = session.get(DataPackage, listing.package_id)
         return {"listing_id": listing.id, "package_id": listing.package_id, "title": listing.title,
-                "price_cents": listing.price_cents, "currency": listing.currency,
+                "price_cents": tier["price_cents"], "currency": listing.currency, "tier": tier,
                 "listed": listing.status == "listed",
                 "package_available": package is not None and package.status == "published"}
 
 
-def start_purchase(principal: Principal, listing_id: int) -> dict:
-    """Buy a listing: {"status": "paid" | "already owned" | "redirect" | "pending", "sale_id", ...}."""
+def start_purchase(principal: Principal, listing_id: int, tier: str | None = None) -> dict:
+    """Buy a listing under one of its licence tiers (None: its only tier):
+    {"status": "paid" | "already owned" | "redirect" | "pending", "sale_id", ...}. A buyer holds one
+    purchase per listing, whichever tier it was."""
     require_role(principal, "buyer", "admin", action="buy datasets")
-    offer = _offer(principal, listing_id)
     owned = paid_sale(principal.id, listing_id)
     if owned:
         return _owned(owned)
+    offer = _offer(principal, listing_id, tier)
     if not offer["listed"]:
         raise CheckoutError("This listing is no longer on sale.")
     if not offer["package_available"]:
@@ -94,6 +103,10 @@ def _insert_sale(buyer_id: int, offer: dict, provider: str, reference: str, stat
                     fulfilled_at=utcnow() if status == "paid" else None)
         session.add(sale)
         session.flush()
+        # A copy of the tier bought, so editing the listing's tiers later never changes this buyer's licence.
+        tier = offer["tier"]
+        session.add(SaleTier(sale_id=sale.id, tier_name=tier["name"], license=tier["license"], terms=tier["terms"],
+                             price_cents=offer["price_cents"]))
         return sale.id
 
 
@@ -123,7 +136,7 @@ def _session_params(offer: dict, buyer_id: int, sale_id: int) -> dict:
     return {
         "mode": "payment",
         "line_items": [{"price_data": {"currency": offer["currency"], "unit_amount": offer["price_cents"],
-                                       "product_data": {"name": offer["title"][:250]}},
+                                       "product_data": {"name": _product_name(offer)}},
                         "quantity": 1}],
         # {CHECKOUT_SESSION_ID} is a literal placeholder that Stripe fills in on redirect.
         "success_url": f"{base}/marketplace?checkout_session_id={{CHECKOUT_SESSION_ID}}",
@@ -132,6 +145,16 @@ def _session_params(offer: dict, buyer_id: int, sale_id: int) -> dict:
         "metadata": {"listing_id": str(offer["listing_id"]), "buyer_id": str(buyer_id),
                      "package_id": str(offer["package_id"])},
     }
+
+
+def _product_name(offer: dict) -> str:
+    tier = offer["tier"]["name"]
+    return offer["title"][:250] if tier == DEFAULT_TIER else f"{offer['title'][:200]} ({tier} licence)"
+
+
+def _pending_tier(sale_id: int) -> str | None:
+    with session_scope() as session:
+        return session.exec(select(SaleTier.tier_name).where(SaleTier.sale_id == sale_id)).first()
 
 
 def _pending_stripe_sale(buyer_id: int, listing_id: int) -> dict | None:
@@ -166,6 +189,11 @@ def _stripe_purchase(principal: Principal, offer: dict) -> dict:
     pending = _pending_stripe_sale(principal.id, offer["listing_id"])
     if pending and not pending["provider_ref"].startswith(PENDING_PREFIX):
         checkout = retrieve_checkout_session(pending["provider_ref"])
+        other_tier = _pending_tier(pending["id"])
+        if checkout.get("status") == "open" and other_tier not in (None, offer["tier"]["name"]):
+            raise CheckoutError(f"Your checkout for the '{other_tier}' tier of this listing is still open; pay it "
+                                "there, or choose that tier again to return to it (Stripe closes an unpaid "
+                                "checkout after 24 hours).")
         if checkout.get("status") == "open":
             return _redirect(pending["id"], checkout)
         if checkout.get("status") == "complete":

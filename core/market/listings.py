@@ -18,7 +18,9 @@ from sqlmodel import select
 
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
+from core.market.analytics import record_view
 from core.market.reviews import ratings_subquery, reviews_for
+from core.market.tiers import listing_tiers
 from core.packaging.build import dataset_card_body
 from core.packaging.licenses import is_valid_license, normalize_license
 from core.store.models import DataPackage, Dataset, Listing, User
@@ -239,8 +241,9 @@ def _search_row(row: dict) -> dict:
             "review_count": int(row["review_count"] or 0)}
 
 
-def listing_detail(principal: Principal | None, listing_id: int) -> dict:
-    """The listing, its package (path, files, metrics) and its reviews, for the detail view."""
+def listing_detail(principal: Principal | None, listing_id: int, count_view: bool = True) -> dict:
+    """The listing, its package (path, files, metrics), its licence tiers and its reviews, for the detail view.
+    Opening someone else's listing counts as a view in the seller's analytics (count_view=False: a check only)."""
     tenancy.require_signed_in(principal, "see listings")
     with session_scope() as session:
         row = session.exec(select(Listing, DataPackage, User.display_name)
@@ -258,6 +261,9 @@ def listing_detail(principal: Principal | None, listing_id: int) -> dict:
     detail["card"] = dataset_card_body(root)
     if not tenancy.owns(principal, detail["listing"]["seller_id"]):
         detail["package"].pop("path", None)
+    if count_view and principal.id != detail["listing"]["seller_id"]:
+        record_view(listing_id, principal.id)
+    detail["tiers"] = listing_tiers(listing_id)
     reviews = reviews_for(listing_id)
     ratings = [review["rating"] for review in reviews]
     detail["reviews"] = reviews

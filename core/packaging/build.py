@@ -25,6 +25,7 @@ from core.packaging.columns import column_descriptions, flatten_fields
 from core.packaging.licenses import check_license_compatibility, is_valid_license, normalize_license
 from core.packaging.versioning import next_version
 from core.packaging.writer import PackageBuildError, PackageMeta, write_package_version
+from core.refine.versions import run_version
 from core.store import jobs, lake, processes
 from core.store.models import DataPackage, Dataset, Source
 from core.store.sql import session_scope
@@ -157,6 +158,8 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
     run = tenancy.run_for(principal, run_id)
     if run["dataset_id"] != dataset["id"] or run["status"] != "succeeded":
         raise PackageBuildError(f"Run {run_id} is not a finished run of dataset '{request.dataset}'.")
+    # The dataset version is frozen into the package: later runs renumber nothing it already says.
+    dataset_version = {key: run_version(principal, run_id)[key] for key in ("run_id", "number", "label")}
     notify(0.1, "Reading the kept items")
     rows = _filtered_rows(run["validated_path"], request)
     sources = source_licences(dataset, rows["source_id"].unique().tolist())
@@ -173,7 +176,8 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
         created_at=datetime.now(UTC), keywords=[dataset["app"], *dataset.get("topic_keywords", [])],
         languages=sorted(rows["language"].dropna().unique().tolist()) if "language" in rows else [],
         sources=sources, changelog=changelog, url=f"https://databroker.local/packages/{name}",
-        refinement={"run_id": run_id, "recipe": run["recipe"], "recipe_hash": run["recipe_hash"],
+        refinement={"run_id": run_id, "dataset_version": dataset_version["label"], "recipe": run["recipe"],
+                    "recipe_hash": run["recipe_hash"],
                     "counts": {k: v for k, v in run["counts"].items() if k != "funnel"}, "metrics": run["metrics"]},
         pii_handling=_pii_text(run["recipe"]), field_descriptions=column_descriptions(list(rows.columns)),
         limitations="Collected automatically; quality scores are heuristic. Check the refinement counts.",
@@ -200,7 +204,8 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
     with session_scope() as session:
         package = session.get(DataPackage, package_id)
         package.status, package.path = "published", str(result.path)
-        package.files, package.manifest = result.files, {"files": result.files}
+        package.files = result.files
+        package.manifest = {"files": result.files, "dataset_version": dataset_version}
         package.metrics, package.changelog = metrics, changelog
         session.add(package)
     audit.record("package_build", principal.id, f"package:{name}@{version}", run_id=run_id, rows=result.row_count)
@@ -282,10 +287,11 @@ def list_packages(principal: Principal | None, dataset_name: str | None = None) 
         if dataset_name:
             query = query.where(Dataset.name == dataset_name)
         rows = [{"package_id": p.id, "name": p.name, "version": p.version, "status": p.status, "dataset": d,
-                 "run_id": p.run_id, "license": p.license, "rows": p.metrics.get("rows"), "path": p.path,
+                 "run_id": p.run_id, "dataset_version": (p.manifest.get("dataset_version") or {}).get("label"),
+                 "license": p.license, "rows": p.metrics.get("rows"), "path": p.path,
                  "created_at": p.created_at, "changelog": p.changelog} for p, d in session.exec(query)]
-    return pd.DataFrame(rows, columns=["package_id", "name", "version", "status", "dataset", "run_id", "license",
-                                       "rows", "path", "created_at", "changelog"])
+    return pd.DataFrame(rows, columns=["package_id", "name", "version", "status", "dataset", "run_id",
+                                       "dataset_version", "license", "rows", "path", "created_at", "changelog"])
 
 
 def dataset_card_body(package_path: str | Path | None) -> str:

@@ -139,7 +139,8 @@ def refinement_summary(refinement: dict) -> str:
     counts = refinement.get("counts") or {}
     dropped = counts.get("dropped_by_rule") or {}
     rules = ", ".join(f"{rule}: {count}" for rule, count in dropped.items()) or "none"
-    return (f"Refinement run {refinement.get('run_id', 'unknown')} applied recipe "
+    version = f" (dataset version {refinement['dataset_version']})" if refinement.get("dataset_version") else ""
+    return (f"Refinement run {refinement.get('run_id', 'unknown')}{version} applied recipe "
             f"{refinement.get('recipe_hash', 'unknown')}: kept {counts.get('kept', '?')} of "
             f"{counts.get('input', '?')} items; dropped by rule: {rules}.")
 

@@ -68,7 +68,8 @@ def _sources(meta: PackageMeta) -> list[dict]:
 def _refinement(meta: PackageMeta) -> dict:
     """The run's identity and outcome; the full recipe lives in croissant.json and README.md."""
     run = meta.refinement
-    return {key: run[key] for key in ("run_id", "recipe_hash", "counts", "metrics") if key in run}
+    return {key: run[key] for key in ("run_id", "dataset_version", "recipe_hash", "counts", "metrics")
+            if key in run}
 
 
 def datapackage_descriptor(meta: PackageMeta, columns: list[ColumnSpec], data_files: list[DataFile]) -> dict:

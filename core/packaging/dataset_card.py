@@ -131,8 +131,10 @@ def _refinement(meta: PackageMeta) -> str:
     rows += [[f"dropped by {escape_markdown(rule)}", str(count)]
              for rule, count in (counts.get("dropped_by_rule") or {}).items()]
     recipe = yaml.safe_dump(run.get("recipe") or {}, sort_keys=False, allow_unicode=True)
+    version = (f"Dataset version {escape_markdown(run['dataset_version'])} (the kept items of that run).\n\n"
+               if run.get("dataset_version") else "")
     return (f"## Refinement\n\nRun {escape_markdown(run.get('run_id', 'unknown'))}, recipe hash "
-            f"{escape_markdown(run.get('recipe_hash', 'unknown'))}.\n\n### Recipe\n\n"
+            f"{escape_markdown(run.get('recipe_hash', 'unknown'))}.\n\n{version}### Recipe\n\n"
             + _code_block(recipe, "yaml") + "\n\n### Counts\n\n" + _table(["Step", "Items"], rows))
 
 

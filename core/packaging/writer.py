@@ -51,7 +51,7 @@ class PackageMeta:
     languages: list[str] = field(default_factory=list)
     # each: {source_id, app, url, license, origin, attested}
     sources: list[dict] = field(default_factory=list)
-    # {run_id, recipe (dict), recipe_hash, counts {input, kept, dropped_by_rule}, metrics {...}}
+    # {run_id, dataset_version (label), recipe (dict), recipe_hash, counts {input, kept, dropped_by_rule}, metrics}
     refinement: dict = field(default_factory=dict)
     pii_handling: str = ""
     limitations: str = ""

@@ -13,16 +13,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "refine", help="Refine a JSONL file (--out DIR) or a stored dataset (--dataset NAME).",
         description="File mode: each input line is a JSON object with 'id' and either 'text' or listing fields; "
                     "writes DIR/signals.parquet, DIR/decisions.parquet and DIR/summary.json. Dataset mode: runs "
-                    "the recipe inside the stores and records a refinement run.")
+                    "the recipe inside the stores and records a refinement run. Diff mode "
+                    "(`refine diff RUN_A RUN_B [--json]`): the items added, removed and changed from one run's "
+                    "kept set to another's, with reasons.")
     refine.add_argument("input", nargs="?", type=Path, help="JSONL file (file mode)")
     refine.add_argument("--out", type=Path, help="output directory (file mode)")
     refine.add_argument("--recipe", type=Path, help="recipe YAML (default: the application's default recipe)")
     refine.add_argument("--dataset", help="refine this stored dataset instead of a file")
     refine.add_argument("--workers", type=int, default=2, help="worker processes for signals (default 2)")
+    refine.add_argument("runs", nargs="*", metavar="RUN",
+                        help="`refine diff RUN_A RUN_B [--json]`: what changed from run A's kept items to run B's")
+    refine.add_argument("--json", action="store_true", help="diff: print the whole comparison as JSON")
     refine.set_defaults(handler=_cmd_refine)
 
 
 def _cmd_refine(args: argparse.Namespace) -> int:
+    if str(args.input) == "diff":
+        return _diff_runs(args)
+    if args.runs:
+        print("error: extra arguments; to compare two runs use `refine diff RUN_A RUN_B`", file=sys.stderr)
+        return 2
     if args.dataset:
         return _refine_dataset(args)
     if args.input is None or args.out is None:
@@ -52,4 +62,34 @@ def _refine_dataset(args: argparse.Namespace) -> int:
         print(f"error: {outcome['error']}", file=sys.stderr)
         return 1
     print(json.dumps(outcome["result"]))
+    return 0
+
+
+def _diff_runs(args: argparse.Namespace) -> int:
+    from core.auth import PermissionDenied, cli_principal
+    from core.bootstrap import init_workbench
+    from core.refine.versions import VersionError, changes_table, compare_runs
+
+    if len(args.runs) != 2 or not all(r.isdigit() for r in args.runs):
+        print("error: give two run ids: refine diff RUN_A RUN_B", file=sys.stderr)
+        return 2
+    init_workbench()
+    try:
+        comparison = compare_runs(cli_principal(), int(args.runs[0]), int(args.runs[1]), page_size=500)
+    except (VersionError, PermissionDenied) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(comparison, default=str))
+        return 0
+    counts = comparison["counts"]
+    print(f"A: run {comparison['run_a']['run_id']} {comparison['run_a']['label']} ({counts['kept_a']:,} kept)")
+    print(f"B: run {comparison['run_b']['run_id']} {comparison['run_b']['label']} ({counts['kept_b']:,} kept)")
+    print(f"added {counts['added']:,}  removed {counts['removed']:,}  changed {counts['changed']:,}  "
+          f"unchanged {counts['unchanged_kept']:,}")
+    table = changes_table(comparison)
+    if not table.empty:
+        print(table.to_string(index=False, max_colwidth=60))
+    if max(counts["added"], counts["removed"], counts["changed"]) > comparison["page_size"]:
+        print(f"(the first {comparison['page_size']} of each kind, by item id)")
     return 0

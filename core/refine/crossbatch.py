@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.refine.signals import duplicates, topics
+from core.refine.signals import duplicates, media, topics
 from core.refine.signals.base import SignalParams
 from core.refine.signals.families import MINHASH_COLUMN, signature_matrix
 from core.refine.signals.minhash import empty_signature_rows
@@ -46,6 +46,7 @@ def duplicate_clusters(items: pd.DataFrame, signals: pd.DataFrame, params: Signa
         links.append(_exact_links(signals["exact_hash"].to_numpy(dtype=object), has_tokens & text_present))
     relists = duplicates.listing_relist_clusters(items.assign(id=ids.to_numpy()))
     links.append(_links_to_representative(ids, relists.to_numpy(dtype=object)))
+    links.append(media.duplicate_links(signals, params.image_near_duplicate_bits))
     clusters = duplicates.clusters_from_pairs(ids.tolist(), np.concatenate(links))
     return pd.DataFrame(
         {"duplicate_cluster": clusters, "relist_cluster": relists.to_numpy(dtype=object)}, index=signals.index

@@ -3,6 +3,10 @@
 Nothing here reads text or recomputes a signal, so moving a threshold re-decides 100,000 items in a
 fraction of a second. Missing values (NaN) are not judged by a threshold; an item whose signals
 failed to compute is dropped first, with reason "signal_error".
+
+Rules are scoped by modality: a rule on a media column (image_*, audio_*, media_problem) judges only
+image and audio items, the text rules (min_length, languages, other columns) only the rest; pii and
+duplicates judge every item (a photo's EXIF GPS is personal data, a resized copy is a duplicate).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import pandas as pd
 
 from core.refine.recipe import Recipe, RecipeError, Rule
 from core.refine.signals.base import SIGNAL_ERRORS
+from core.refine.signals.media import MEDIA_COLUMNS, is_media
 from core.refine.signals.pii import redact_pii
 from core.refine.signals.quality import SUB_SCORES, quality_score
 
@@ -78,7 +83,11 @@ def _drop_masks(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> list[tup
     if rule.kind == "pii":
         if rule.policy != "drop":
             return []
-        return [(_numbers(_column(signals, rule, "pii_count"), rule) > 0, "pii_found")]
+        found = _numbers(_column(signals, rule, "pii_count"), rule) > 0
+        if "image_personal_exif" in signals:
+            exif = signals["image_personal_exif"].to_numpy(dtype=object)
+            found |= np.array([isinstance(v, str) and bool(v) for v in exif], dtype=bool)
+        return [(found, "pii_found")]
     if rule.kind == "duplicates":
         if rule.policy == "keep_all":
             return []
@@ -86,11 +95,21 @@ def _drop_masks(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> list[tup
     raise RecipeError(f"Unknown rule kind {rule.kind!r}")
 
 
+def _rule_scope(rule: Rule, media_rows: np.ndarray) -> np.ndarray | None:
+    """The rows a rule may drop (None: all rows); see the module docstring."""
+    if rule.kind in ("pii", "duplicates"):
+        return None
+    if rule.column in MEDIA_COLUMNS:
+        return media_rows
+    return ~media_rows
+
+
 def _duplicate_losers(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> np.ndarray:
     """Items still kept that are not the best member of their duplicate cluster.
 
-    Best = highest quality among the members still kept, ties to the smallest id, so exactly one
-    member of every cluster with a kept member survives this rule."""
+    Best = highest quality among the members still kept (for images: most megapixels, so the original
+    beats its resized copy), ties to the smallest id, so exactly one member of every cluster with a kept
+    member survives this rule."""
     clusters = _column(signals, rule, "duplicate_cluster").astype(object).to_numpy()
     alive = np.flatnonzero(kept)
     codes, _ = pd.factorize(clusters[alive])
@@ -100,7 +119,11 @@ def _duplicate_losers(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> np
     losers = np.zeros(len(signals), dtype=bool)
     if members.size == 0:
         return losers
-    quality = np.nan_to_num(_numbers(_column(signals, rule, "quality"), rule)[members], nan=-np.inf)
+    score = _numbers(_column(signals, rule, "quality"), rule)
+    if "image_megapixels" in signals:  # a cluster is all images or none: media and text never link
+        megapixels = pd.to_numeric(signals["image_megapixels"], errors="coerce").to_numpy(dtype=float)
+        score = np.where(np.isnan(megapixels), score, megapixels)
+    quality = np.nan_to_num(score[members], nan=-np.inf)
     ids = signals["id"].astype(str).to_numpy()[members]
     id_rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
     order = np.lexsort((id_rank, -quality, member_codes))
@@ -128,8 +151,12 @@ def _evaluate(signals: pd.DataFrame, recipe: Recipe) -> _Evaluation:
     if SIGNAL_ERRORS in signals:
         failed = signals[SIGNAL_ERRORS].fillna("").astype(str).str.len().to_numpy() > 0
         steps.append((SIGNAL_ERROR_REASON, lambda _kept: [(failed, SIGNAL_ERROR_REASON)]))
+    media_rows = is_media(signals)
     for rule in recipe.rules:
-        steps.append((rule.label, lambda current, rule=rule: _drop_masks(signals, rule, current)))
+        scope = _rule_scope(rule, media_rows)
+        steps.append((rule.label, lambda current, rule=rule, scope=scope: [
+            (mask if scope is None else mask & scope, reason) for mask, reason in _drop_masks(signals, rule, current)
+        ]))
     for label, drop_masks in steps:
         dropped_here = 0
         for mask, reason in drop_masks(kept):

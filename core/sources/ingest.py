@@ -174,6 +174,20 @@ def _member_format(name: str) -> str:
     return aliases.get(suffix, suffix)
 
 
+def check_type_limits(filename: str, data: bytes, parsed: ParsedFile, settings) -> None:
+    """UploadError when a text file, or an image or audio file (alone or in an archive), exceeds its type's limit."""
+    megabyte = 1024 * 1024
+    if parsed.format not in ("binary", "zip") and len(data) > settings.upload_max_text_mb * megabyte:
+        raise UploadError(f"{filename} is {len(data) / megabyte:.1f} MB; text and table uploads are limited to "
+                          f"{settings.upload_max_text_mb} MB (setting upload_max_text_mb).")
+    for binary in parsed.binaries:
+        kind = "image" if binary.mime_type.startswith("image/") else "audio"
+        limit = settings.upload_max_image_mb if kind == "image" else settings.upload_max_audio_mb
+        if len(binary.data) > limit * megabyte:
+            raise UploadError(f"{binary.name} is {len(binary.data) / megabyte:.1f} MB; {kind} files are limited "
+                              f"to {limit} MB (setting upload_max_{kind}_mb). Nothing was ingested.")
+
+
 def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str, dataset: str, license: str,
                   origin: str, attested: bool, notes: str = "",
                   progress: Callable[[float, str], None] | None = None) -> IngestReport:
@@ -203,6 +217,7 @@ def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str,
     notify = progress or (lambda fraction, message: None)
     notify(0.05, f"Reading {filename}")
     parsed = parse_file(filename, data, limits)
+    check_type_limits(filename, data, parsed, settings)
     if not parsed.records and not parsed.binaries:
         reasons = "; ".join(f"{f} line {n}: {r}" for f, n, r in parsed.rejected[:5])
         raise UploadError(f"{filename} has no usable records" + (f" ({reasons})" if reasons else "") + ".")

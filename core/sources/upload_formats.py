@@ -30,6 +30,8 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 PARQUET_SUFFIXES = {".parquet"}
 BINARY_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".wav", ".mp3", ".ogg", ".flac", ".m4a"}
 ARCHIVE_SUFFIXES = {".zip"}
+# Refused with their own message: no pure-Python reader of video containers is installed.
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 SUPPORTED_SUFFIXES = (TEXT_SUFFIXES | HTML_SUFFIXES | TABLE_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
                       | PARQUET_SUFFIXES | BINARY_SUFFIXES | ARCHIVE_SUFFIXES)
 
@@ -183,6 +185,9 @@ def _parse_member(name: str, data: bytes) -> ParsedFile:
     if suffix in BINARY_SUFFIXES:
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return ParsedFile(format="binary", binaries=[BinaryMember(name, data, mime)])
+    if suffix in VIDEO_SUFFIXES:
+        raise UploadError(f"{name}: video files are not accepted yet (the workbench cannot read video containers); "
+                          "upload images or audio (WAV, FLAC, OGG, MP3) instead.")
     supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
     raise UploadError(f"{name}: files of type '{suffix or 'without extension'}' are not supported ({supported}).")
 

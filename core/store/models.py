@@ -432,4 +432,11 @@ class NewsSchedule(SQLModel, table=True):
 
 
 # Tables of later features live in their own modules (kept small); importing them here registers them.
-from core.store import models_api, models_ingest, models_listings, models_monitoring, models_privacy  # noqa: E402, F401, E501
+from core.store import (  # noqa: E402, F401, E501
+    models_api,
+    models_ingest,
+    models_listings,
+    models_market_extras,
+    models_monitoring,
+    models_privacy,
+)

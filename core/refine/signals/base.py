@@ -37,6 +37,7 @@ class SignalParams:
     minhash_shingle_size: int = 5
     minhash_seed: int = 1
     near_duplicate_threshold: float | None = None  # None: the duplicates module's tuned default
+    image_near_duplicate_bits: int = 6  # of 64 perceptual-hash bits; resized copies differ by 0-4
     topics: bool = True
     n_topics: int | None = None
     topic_seed: int = 0

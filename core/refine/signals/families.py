@@ -20,6 +20,9 @@ from core.refine.signals import (
     duplicates,
     language,
     listing_checks,
+    media,
+    media_audio,
+    media_image,
     minhash,
     pii,
     pii_checks,
@@ -114,6 +117,10 @@ def signature_matrix(values: pd.Series, num_perm: int) -> np.ndarray:
     return np.frombuffer(joined, dtype=minhash.SIGNATURE_DTYPE).reshape(len(values), num_perm)
 
 
+def _media(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
+    return media.media_signals(items)
+
+
 def _pii(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> pd.DataFrame:
     return pii.pii_signals(item_texts(items))
 
@@ -137,6 +144,7 @@ def default_registry() -> SignalRegistry:
                 ("exact_hash", MINHASH_COLUMN),
                 param_fields=("minhash_num_perm", "minhash_shingle_size", "minhash_seed"),
             ),
+            SignalFamily("media", source_version(media, media_image, media_audio), _media, media.MEDIA_COLUMNS),
             SignalFamily("pii", source_version(pii, pii_checks, pii_patterns), _pii, pii.PII_SIGNAL_COLUMNS),
             SignalFamily(
                 "quality",
