@@ -75,7 +75,10 @@ def completeness_signals(
     field_share = np.where(required_counts > 0, 1 - missing_counts / np.maximum(required_counts, 1), 1.0)
     good_chars = np.array([good_text_chars.get(d, 0) for d in data_types], dtype=float)
     # Logarithmic: the first hundred characters matter far more than the second thousand.
-    length_part = np.where(good_chars > 0, np.minimum(1.0, np.log1p(text_length) / np.log1p(good_chars)), 1.0)
+    # Types with no text target (images, audio) count as complete on length; divide only where there is one.
+    length_part = np.ones(n)
+    has_target = good_chars > 0
+    length_part[has_target] = np.minimum(1.0, np.log1p(text_length[has_target]) / np.log1p(good_chars[has_target]))
     length_weight = np.array([LENGTH_WEIGHT.get(d, 0.0) for d in data_types])
     score = field_share * (1 - length_weight + length_weight * length_part)
     return pd.DataFrame(
