@@ -186,8 +186,10 @@ if listing["seller_id"] == user.id:
                                 num_rows="dynamic", hide_index=True, width="stretch", key=f"mkt_tiers_{listing_id}")
         if st.button("Save tiers", key="mkt_tiers_save"):
             try:
-                rows = edited.dropna(how="all").to_dict("records")
-                set_tiers(user, listing_id, [{**row, "price_cents": int(row["price_cents"] or 0)} for row in rows])
+                # Blank cells of a newly added row arrive as NaN; they become empty text (refused with a reason).
+                rows = edited.dropna(how="all").fillna({"name": "", "license": "", "terms": "", "price_cents": 0})
+                set_tiers(user, listing_id, [{**row, "price_cents": int(row["price_cents"])}
+                                             for row in rows.to_dict("records")])
                 st.rerun()
             except (*MARKET_ERRORS, ValueError) as exc:
                 st.error(str(exc))

@@ -26,13 +26,19 @@ from core.market.tiers import (
     set_tiers,
 )
 from core.market.tokens import issue_download_token, redeem_download_token
-from core.store.models import Sale
+from core.store.models import AuditEvent, Sale
 from core.store.sql import session_scope
 
 RESEARCH_TERMS = "Research and teaching only. No commercial use, no redistribution."
 TIERS = [{"name": "research", "license": "LicenseRef-research-only", "terms": RESEARCH_TERMS, "price_cents": 500},
          {"name": "commercial", "license": "CC-BY-4.0", "terms": "Attribution as the licence requires.",
           "price_cents": 5000}]
+
+
+def _tier_saves(listing_id: int) -> int:
+    with session_scope() as session:
+        return len(session.exec(select(AuditEvent).where(AuditEvent.action == "listing_tiers",
+                                                         AuditEvent.target == f"listing:{listing_id}")).all())
 
 
 def _download(buyer, sale_id: int) -> zipfile.ZipFile:
@@ -195,3 +201,29 @@ def test_marketplace_page_shows_tier_terms_and_buys_the_chosen_tier(workbench, t
     assert "Licence tiers (e.g. research-only and commercial)" in [e.label for e in seller_view.expander]
     assert "Sales analytics for your listings" in [e.label for e in seller_view.expander]
     assert seller_view.get("plotly_chart")
+    saves_before = _tier_saves(listing["id"])
+    button(seller_view, "Save tiers").click().run()  # the editor's rows as shown save back unchanged
+    assert_no_exception(seller_view)
+    assert not seller_view.error and _tier_saves(listing["id"]) == saves_before + 1
+    assert [t["name"] for t in listing_tiers(listing["id"])] == ["research", "commercial"]
+
+
+def test_a_tier_bought_through_stripe_charges_its_price(workbench, tmp_path, monkeypatch):
+    from fake_stripe import stripe_pointed_at_fake
+
+    from core.market.checkout import fulfil_checkout_session
+    seller, buyer = new_user("supplier"), new_user("buyer")
+    listing = make_listing(seller, tmp_path / "pkg", price_cents=100, title="Tiered via Stripe")
+    set_tiers(seller, listing["id"], TIERS)
+    with stripe_pointed_at_fake(monkeypatch, PUBLIC_BASE_URL="http://127.0.0.1:8501") as fake:
+        started = start_purchase(buyer, listing["id"], tier="commercial")
+        assert started["status"] == "redirect"
+        session = fake.sessions[started["session_id"]]
+        assert session["amount_total"] == 5000
+        # While that checkout is open, asking for the other tier is refused instead of charging the wrong price.
+        with pytest.raises(CheckoutError, match="'commercial' tier of this listing is still open"):
+            start_purchase(buyer, listing["id"], tier="research")
+        assert start_purchase(buyer, listing["id"], tier="commercial")["session_id"] == started["session_id"]
+        fake.mark_paid(started["session_id"])
+        assert fulfil_checkout_session(started["session_id"])["status"] == "fulfilled"
+    assert sale_tier(started["sale_id"])["tier_name"] == "commercial"
