@@ -171,8 +171,15 @@ def _claim_pending_sale(buyer_id: int, offer: dict) -> int:
         return _insert_sale(buyer_id, offer, "stripe", placeholder, status="pending")
     except IntegrityError:  # the other click of a double click got here first: share its sale
         with session_scope() as session:
-            return session.exec(select(Sale.id).where(Sale.provider == "stripe",
-                                                      Sale.provider_ref == placeholder)).one()
+            sale_id = session.exec(select(Sale.id).where(Sale.provider == "stripe",
+                                                         Sale.provider_ref == placeholder)).first()
+        if sale_id is not None:
+            return sale_id
+        # The other click has already swapped its placeholder for the Checkout session id: it is the pending one.
+        pending = _pending_stripe_sale(buyer_id, offer["listing_id"])
+        if pending is None:
+            raise
+        return pending["id"]
 
 
 def _set_sale_fields(sale_id: int, only_if, **values) -> bool:
