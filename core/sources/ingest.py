@@ -188,6 +188,17 @@ def check_type_limits(filename: str, data: bytes, parsed: ParsedFile, settings) 
                               f"to {limit} MB (setting upload_max_{kind}_mb). Nothing was ingested.")
 
 
+def check_ingest_terms(attested: bool, license: str | None, origin: str | None) -> None:
+    """Refuse, before anything is read or written, an ingest without the rights attestation, with a licence
+    that is not SPDX, or with an unknown origin (the same rule for browser, CLI, API and bucket ingest)."""
+    if not attested:
+        raise UploadError("Confirm that you have the right to supply this data; nothing was ingested.")
+    if not is_valid_license(license or ""):
+        raise UploadError(f"'{license}' is not an SPDX licence identifier (for example CC-BY-4.0, MIT, CC0-1.0).")
+    if origin not in ORIGINS:
+        raise UploadError(f"Origin must be one of {', '.join(ORIGINS)}.")
+
+
 def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str, dataset: str, license: str,
                   origin: str, attested: bool, notes: str = "",
                   progress: Callable[[float, str], None] | None = None) -> IngestReport:
@@ -201,12 +212,7 @@ def ingest_upload(principal: Principal, filename: str, data: bytes, *, app: str,
         snapshot_name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_" + upload_path_name(filename, max_length=80)
     except UnsafeNameError as exc:
         raise UploadError(str(exc)) from None
-    if not attested:
-        raise UploadError("Confirm that you have the right to supply this data; nothing was ingested.")
-    if not is_valid_license(license or ""):
-        raise UploadError(f"'{license}' is not an SPDX licence identifier (for example CC-BY-4.0, MIT, CC0-1.0).")
-    if origin not in ORIGINS:
-        raise UploadError(f"Origin must be one of {', '.join(ORIGINS)}.")
+    check_ingest_terms(attested, license, origin)
     try:
         app = validate_app_name(app)
     except RawStoreError as exc:

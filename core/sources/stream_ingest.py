@@ -30,13 +30,13 @@ from sqlmodel import select
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.config import get_settings
-from core.packaging.licenses import is_valid_license, normalize_license
+from core.packaging.licenses import normalize_license
 from core.privacy.suppression import SUPPRESSED_REASON
 from core.safe_names import UnsafeNameError, safe_name, upload_base_name, upload_path_name
 from core.sources.ingest import (
-    ORIGINS,
     IngestReport,
     _member_format,
+    check_ingest_terms,
     ensure_dataset,
     ingest_upload,
     items_from_documents,
@@ -89,13 +89,8 @@ def ingest_path(principal: Principal, path: str | Path, *, app: str, dataset: st
         shown = upload_base_name(filename or path.name)
     except UnsafeNameError as exc:
         raise UploadError(str(exc)) from None
-    if not attest:
-        raise UploadError("Confirm that you have the right to supply this data; nothing was ingested.")
-    if not is_valid_license(license or ""):
-        raise UploadError(f"'{license}' is not an SPDX licence identifier (for example CC-BY-4.0, MIT, CC0-1.0).")
     origin = origin or DEFAULT_ORIGIN
-    if origin not in ORIGINS:
-        raise UploadError(f"Origin must be one of {', '.join(ORIGINS)}.")
+    check_ingest_terms(attest, license, origin)
     try:
         app = validate_app_name(app)
     except RawStoreError as exc:
