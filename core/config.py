@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
@@ -151,11 +151,31 @@ def load_settings(**overrides) -> Settings:
     return settings
 
 
-@lru_cache(maxsize=1)
+_settings_lock = threading.Lock()
+_cached_settings: Settings | None = None
+_settings_generation = 0  # bumped by every reset
+
+
 def get_settings() -> Settings:
-    return load_settings()
+    """The process's settings, read once. Not an lru_cache: a background thread (scheduler, job) that started
+    reading the environment before a reset would store its stale result after the reset; here a result is
+    only kept if no reset happened while it was being read."""
+    global _cached_settings
+    cached = _cached_settings
+    if cached is not None:
+        return cached
+    with _settings_lock:
+        generation = _settings_generation
+    settings = load_settings()
+    with _settings_lock:
+        if _cached_settings is None and generation == _settings_generation:
+            _cached_settings = settings
+        return _cached_settings or settings
 
 
 def reset_settings_cache() -> None:
     """Forget cached settings (tests change the environment between cases)."""
-    get_settings.cache_clear()
+    global _cached_settings, _settings_generation
+    with _settings_lock:
+        _cached_settings = None
+        _settings_generation += 1

@@ -1,6 +1,15 @@
 import pytest
 
-from core.config import SettingsError, load_settings
+from core.config import SettingsError, load_settings, reset_settings_cache
+
+
+@pytest.fixture(autouse=True)
+def _forget_settings_read_meanwhile():
+    """These tests point DATA_DIR and others elsewhere; a background thread of this process (the scheduler
+    started by page tests) may read and cache settings meanwhile. Autouse, so it is torn down after
+    monkeypatch has restored the environment: the next get_settings() reads the real one."""
+    yield
+    reset_settings_cache()
 
 
 def test_defaults_need_nothing(tmp_path, monkeypatch):
