@@ -18,12 +18,12 @@ from core.refine import runs
 from core.sources.ingest import ingest_upload
 
 EMAIL = "Jane.Marlowe@Example.org"
-PHONE = "+44 20 7946 0958"
+PHONE = "+44 20 7946 0321"
 NAME = "Jane Marlowe"
 FILLER = " The council approved the tram plan after a long consultation with residents and businesses."
 TEXTS = [
     f"Contact {EMAIL} for the viewing of the flat on Mill Lane.{FILLER}",
-    f"Seller jane marlowe can be reached on 020 7946 0958 in the evenings.{FILLER}",
+    f"Seller jane marlowe can be reached on 020 7946 0321 in the evenings.{FILLER}",
     f"Janet Marlowes and jane.marlowe@example.org.uk are other people entirely.{FILLER}",
     f"Weekly report on energy prices and the grid.{FILLER}",
 ]
