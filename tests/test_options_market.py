@@ -104,3 +104,11 @@ def test_a_buyer_cannot_snapshot_or_trade(workbench, market):
         snapshots.take_snapshot(buyer, SimulatorBroker(market.base_url), "ACME")
     with pytest.raises(PermissionDenied):
         ledger.trades(buyer)
+
+
+def test_a_snapshot_identical_to_a_stored_one_links_to_that_raw_document(workbench, raw_store, market):
+    broker = SimulatorBroker(market.base_url)
+    first = snapshots.take_snapshot(new_user("supplier"), broker, "GLOBX")
+    second = snapshots.take_snapshot(new_user("supplier"), broker, "GLOBX")  # often the very same chain
+    for snapshot in (first, second):
+        assert raw_store.get("options", snapshot["raw_id"])["metadata"]["symbol"] == "GLOBX"

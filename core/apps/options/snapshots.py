@@ -41,11 +41,14 @@ def take_snapshot(principal: Principal | None, broker: BrokerAdapter, symbol: st
     chain = broker.option_chain(symbol)
     raw_text = json.dumps(chain, sort_keys=True)
     fetched_at = datetime.now(UTC)
-    report = get_raw_store().insert_documents(RAW_APP, [{
-        "source_id": f"options:{broker.name}:{symbol}", "url": f"{broker.name}://marketdata/v1/chains?symbol={symbol}",
-        "fetched_at": fetched_at, "content_hash": content_hash(raw_text), "raw_content": raw_text,
+    source_id, chain_hash = f"options:{broker.name}:{symbol}", content_hash(raw_text)
+    raw = get_raw_store()
+    report = raw.insert_documents(RAW_APP, [{
+        "source_id": source_id, "url": f"{broker.name}://marketdata/v1/chains?symbol={symbol}",
+        "fetched_at": fetched_at, "content_hash": chain_hash, "raw_content": raw_text,
         "metadata": {"symbol": symbol, "broker": broker.name, "as_of": chain.get("asOf"),
                      "underlying_price": chain.get("underlyingPrice")}}])
+    raw_id = report.new_ids[0] if report.new_ids else _stored_id(raw, source_id, chain_hash)
     frame = standardized_chain(chain)
     with session_scope() as session:
         snapshot = OptionSnapshot(symbol=symbol, broker=broker.name,
@@ -54,7 +57,7 @@ def take_snapshot(principal: Principal | None, broker: BrokerAdapter, symbol: st
                                   rate=float(frame["rate"].iloc[0]) if len(frame) else 0.0,
                                   dividend_yield=float(frame["dividend_yield"].iloc[0]) if len(frame) else 0.0,
                                   atm_vol_30d=_atm_vol_30d(frame), contracts=len(frame),
-                                  raw_id=report.new_ids[0] if report.new_ids else None, created_by=principal.id,
+                                  raw_id=raw_id, created_by=principal.id,
                                   taken_at=fetched_at)
         session.add(snapshot)
         session.flush()
@@ -66,6 +69,13 @@ def take_snapshot(principal: Principal | None, broker: BrokerAdapter, symbol: st
 
     result["marked_trades"] = mark_to_market(result["id"])
     return result
+
+
+def _stored_id(raw, source_id: str, chain_hash: str) -> str | None:
+    """The raw document an identical chain was already stored as (another user took the same snapshot
+    moments before): the snapshot links to it instead of to nothing."""
+    found = raw.collection(RAW_APP).find_one({"source_id": source_id, "content_hash": chain_hash}, {"_id": 1})
+    return str(found["_id"]) if found else None
 
 
 def _plain(value):
