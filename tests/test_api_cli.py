@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,9 +21,14 @@ from core.auth import AuthError
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The commands' own DATA_DIR: a server process left on the session's stores must not share them with the
+# tests still running in this process.
+CLI_DATA_DIR = Path(tempfile.mkdtemp(prefix="dbw-api-cli-")) / "data"
+CLI_ENV = {**os.environ, "DATA_DIR": str(CLI_DATA_DIR)}
+
+
 def _run(*args, timeout=120):
-    env = dict(os.environ)  # the session's DATA_DIR, already migrated (a fresh one costs a migration per process)
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=CLI_ENV, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -35,7 +41,7 @@ def test_key_create_makes_the_user_prints_the_key_once_and_the_api_accepts_it(wo
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "core", "api", "--port", str(port)], cwd=ROOT,
-                              env=dict(os.environ), stdout=subprocess.DEVNULL,
+                              env=CLI_ENV, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
     try:
         deadline, me = time.monotonic() + 60, None
