@@ -63,9 +63,13 @@ def test_interrupted_run_is_failed_and_leaves_no_validated_file(workbench, monke
 
 
 def test_cli_refine_dataset(workbench):
+    from core.config import get_settings
+
     name, _ = refined_dataset(n=8)
+    # The command reads the stores this process just wrote to, named explicitly (not inherited by chance).
+    env = {**os.environ, "DATA_DIR": str(get_settings().data_dir)}
     done = subprocess.run([sys.executable, "-m", "core", "refine", "--dataset", name], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, env=dict(os.environ))
+                          capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["input"] == 12 and runs.run_detail(as_admin(), result["run_id"])["status"] == "succeeded"
