@@ -159,11 +159,6 @@ def get_user(user_id: int) -> Principal | None:
         return _principal(user) if user else None
 
 
-def list_users() -> list[dict]:
-    with session_scope() as session:
-        return [_principal(u).as_dict() for u in session.exec(select(User).order_by(User.id))]
-
-
 def is_local_address(address: str | None) -> bool:
     """True when the server is bound to loopback only (so nobody else can use the demo login)."""
     if not address:

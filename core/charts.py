@@ -37,17 +37,3 @@ def stage_funnel(counts: dict[str, int], title: str | None = None) -> go.Figure:
         fig.update_traces(textposition="outside", cliponaxis=False)
         fig.update_xaxes(type="log", title="count (log scale)")
     return _layout(fig, title)
-
-
-def job_status_bar(jobs: list[dict]) -> go.Figure:
-    """Recent jobs by kind and status, stacked."""
-    kinds = sorted({j["kind"] for j in jobs})
-    statuses = ["succeeded", "running", "queued", "failed"]
-    colors = {"succeeded": "#16a085", "running": "#3056d3", "queued": "#95a5a6", "failed": "#c0392b"}
-    fig = go.Figure()
-    for status in statuses:
-        values = [sum(1 for j in jobs if j["kind"] == k and j["status"] == status) for k in kinds]
-        if any(values):
-            fig.add_bar(name=status, x=kinds, y=values, marker_color=colors[status])
-    fig.update_layout(barmode="stack")
-    return _layout(fig, None, height=260)

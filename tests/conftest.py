@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -93,3 +94,17 @@ def sql_url(request, tmp_path, monkeypatch):
     reset_settings_cache()
     if drop:
         drop()
+
+
+_SQLITE_FILE_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal")
+
+
+def _refuse_python_opens_of_sqlite_files(event: str, args: tuple) -> None:
+    """Opening and closing a SQLite file with Python's open() drops every POSIX lock SQLite holds on it in this
+    process; the next process to close that store then deletes its WAL under our open connections, and later
+    queries fail with "disk I/O error" in unrelated tests. Read such files in a child process instead."""
+    if event == "open" and args and isinstance(args[0], (str, Path)) and str(args[0]).endswith(_SQLITE_FILE_SUFFIXES):
+        raise RuntimeError(f"a test opened the SQLite file {args[0]} in the test process: read it in a subprocess")
+
+
+sys.addaudithook(_refuse_python_opens_of_sqlite_files)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -115,6 +117,15 @@ def test_bucket_config_never_carries_secrets_or_network_policy(s3, monkeypatch):
         _bucket_source(as_supplier(), bucket, endpoint)  # loopback endpoint, not allow-listed
 
 
+def _bytes_read_by_another_process(paths: list[Path]) -> bytes:
+    """The files' bytes, read by a child process. Opening and closing a SQLite file in this process would drop
+    every POSIX lock SQLite holds on it here, and the next process to close the store would delete the WAL
+    under this process's open connections (then "disk I/O error" in whatever test ran next)."""
+    reader = "import sys\nfor name in sys.argv[1:]:\n    sys.stdout.buffer.write(open(name, 'rb').read())"
+    existing = [str(path) for path in paths if path.exists()]
+    return subprocess.run([sys.executable, "-c", reader, *existing], capture_output=True, check=True).stdout
+
+
 def test_credentials_are_never_stored_in_the_database(s3):
     fs, bucket, endpoint = s3
     fs.pipe_file(f"{bucket}/incoming/a.jsonl", _jsonl("secretless"))
@@ -122,8 +133,7 @@ def test_credentials_are_never_stored_in_the_database(s3):
     outcome = run_foreground("bucket_ingest", {"source": source["name"]}, as_supplier(), echo=None)
     assert outcome["status"] == "succeeded" and outcome["result"]["new"] == 1
     database = Path(get_settings().sql_url.removeprefix("sqlite:///"))
-    stored = b"".join(path.read_bytes() for path in (database, database.with_name(database.name + "-wal"))
-                      if path.exists())
+    stored = _bytes_read_by_another_process([database, database.with_name(database.name + "-wal")])
     assert len(stored) > 100_000  # the real store was read
     assert b"testing-key-id" not in stored and SECRET.encode() not in stored
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -254,10 +253,6 @@ def run_tables(principal: Principal | None, run_id: int) -> pd.DataFrame:
     items = lake.read_parquet(directory / "items.parquet", columns=["id", "source_id", "url", "title", "created_at"])
     merged = signals.merge(decisions, on="id", how="left", suffixes=("", "_decision"))
     return merged.merge(items, on="id", how="left", suffixes=("", "_item"))
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def items_by_ids(principal: Principal | None, item_ids: list[str]) -> pd.DataFrame:

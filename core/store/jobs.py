@@ -69,11 +69,6 @@ def _load_job_modules() -> None:
                 raise
 
 
-def registered_kinds() -> list[str]:
-    _load_job_modules()
-    return sorted(_REGISTRY)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -279,11 +274,3 @@ def _job_row(job_id: int) -> dict | None:
     with session_scope() as session:
         job = session.get(Job, job_id)
         return job.model_dump() if job else None
-
-
-def shutdown_pool(wait: bool = True) -> None:
-    global _executor
-    with _executor_lock:
-        if _executor is not None:
-            _executor.shutdown(wait=wait)
-            _executor = None

@@ -82,12 +82,3 @@ def write_json(data: dict, target: Path) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     return target
-
-
-def zone_sizes(settings: Settings | None = None) -> dict[str, int]:
-    """Number of files per zone (cheap: directory walk, no reads)."""
-    sizes = {}
-    for zone in ZONES:
-        root = zone_path(zone, settings=settings)
-        sizes[zone] = sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
-    return sizes
