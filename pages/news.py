@@ -39,7 +39,8 @@ counts = {d["name"]: d["analysed"] for d in datasets}
 dataset = st.selectbox("Dataset", names, key="news_dataset")
 st.caption(f"{counts[dataset]} analysed article(s) in {dataset}")
 
-with st.expander("Analyse this dataset", expanded=counts[dataset] == 0):
+# Open while a job of this session is shown, so its outcome stays visible after the counts change.
+with st.expander("Analyse this dataset", expanded=counts[dataset] == 0 or "news_job" in st.session_state):
     model_name = st.text_input("ML Lab topic model (optional)", key="news_model",
                                help="A registered ML Lab text classifier; unsupervised topics when empty or unusable.")
     use_openai = st.checkbox("Use OpenAI when configured", value=True, key="news_use_openai",

@@ -188,7 +188,11 @@ def test_per_host_delay_spaces_requests_across_threads(sites):
             thread.join()
     arrivals = sorted(r.at for r in sites.requests("news") if key in r.path)
     assert len(arrivals) == 4
-    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.24
+    # Arrival times at the server carry scheduling jitter (a loaded machine delays one request's arrival, so
+    # the next gap looks shorter); the span of four requests does not accumulate it. Without spacing, all four
+    # would arrive within a few milliseconds.
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.15
+    assert arrivals[-1] - arrivals[0] >= 3 * 0.25 - 0.1
 
 
 def test_per_host_concurrency_caps_parallel_requests(sites):
