@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.cli_groups import command_group
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    package = sub.add_parser("package", help="Build and list dataset package versions.",
-                             description="Build and list dataset package versions.")
-    actions = package.add_subparsers(dest="package_command", required=True, metavar="ACTION")
+    actions = command_group(sub, "package", help="Build and list dataset package versions.", metavar="ACTION")
     build = actions.add_parser(
         "build", help="Build a package version from a dataset's latest (or given) refinement run.",
         description="Writes the version's directory: data files, manifest.json, croissant.json, datapackage.json "

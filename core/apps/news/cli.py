@@ -7,10 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from core.cli_groups import command_group
+
 
 def register(subparsers) -> None:
-    news = subparsers.add_parser("news", help="News app: summaries.", description="News app commands.")
-    commands = news.add_subparsers(dest="news_command", required=True, metavar="NEWS_COMMAND")
+    commands = command_group(subparsers, "news", help="News app: summaries.", description="News app commands.")
     summarize = commands.add_parser(
         "summarize", help="Summarize a JSONL file of {id, text[, sentences]} lines.",
         description="Each input line is {\"id\", \"text\"} with an optional \"sentences\" (summary length); each "

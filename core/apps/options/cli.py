@@ -11,11 +11,13 @@ import json
 import sys
 from pathlib import Path
 
+from core.cli_groups import command_group
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    options = sub.add_parser("options", help="Options analytics: implied volatility and greeks, chains, paper trades.",
+    commands = command_group(sub, "options",
+                             help="Options analytics: implied volatility and greeks, chains, paper trades.",
                              description="Options analytics. Never places a real order.")
-    commands = options.add_subparsers(dest="options_command", required=True, metavar="OPTIONS_COMMAND")
     greeks = commands.add_parser(
         "greeks", help="Implied volatility and greeks for a CSV of option quotes.",
         description="Input columns: id, type (call|put), spot, strike, expiry_years, rate, dividend_yield "

@@ -10,11 +10,12 @@ import json
 import sys
 from pathlib import Path
 
+from core.cli_groups import command_group
+
 
 def register(subparsers) -> None:
-    listing = subparsers.add_parser("listing", help="Listing bot: draft, list and export listing drafts.",
-                                    description="Listing bot commands. Drafts are never posted to real sites.")
-    commands = listing.add_subparsers(dest="listing_command", required=True, metavar="LISTING_COMMAND")
+    commands = command_group(subparsers, "listing", help="Listing bot: draft, list and export listing drafts.",
+                             description="Listing bot commands. Drafts are never posted to real sites.")
     draft = commands.add_parser("draft", help="Draft a listing from --fields F.json and/or --note TEXT.",
                                 description="Prints the draft (title, description, attributes, price and its "
                                             "basis, personal data found, missing fields). --save stores it.")

@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from core.cli_groups import command_group
+
 
 def register(subparsers) -> None:
-    monitor = subparsers.add_parser("monitor", help="Marketplace monitor: passes over watched listing sources.",
-                                    description="Marketplace monitor commands (run as the local operator).")
-    commands = monitor.add_subparsers(dest="monitor_command", required=True, metavar="MONITOR_COMMAND")
+    commands = command_group(subparsers, "monitor", help="Marketplace monitor: passes over watched listing sources.",
+                             description="Marketplace monitor commands (run as the local operator).")
     run = commands.add_parser(
         "run", help="Run one monitoring pass and print its events as JSON lines.",
         description="Run one pass over every enabled watched source, or over --source NAME (watched from now on, "

@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from core.cli_groups import command_group
+
 _SCENARIO_OPTIONS = (
     # flag, field, type, default, help
     ("--price", "price", float, None, "purchase price"),
@@ -28,9 +30,8 @@ _SCENARIO_OPTIONS = (
 
 
 def register(subparsers) -> None:
-    prop = subparsers.add_parser("property", help="Property analysis: investment scenarios and valuations.",
-                                 description="Property analysis commands.")
-    commands = prop.add_subparsers(dest="property_command", required=True, metavar="PROPERTY_COMMAND")
+    commands = command_group(subparsers, "property", help="Property analysis: investment scenarios and valuations.",
+                             description="Property analysis commands.")
     scenario = commands.add_parser(
         "scenario", help="Mortgage payment, cash flow, cap rate, cash-on-cash, IRR and NPV of one purchase.",
         description="Figures of an investment scenario (numpy-financial). Percentages as percents (6 = 6 %%); "
