@@ -19,13 +19,12 @@ import threading
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
+from core.sources.allowlist import parse_endpoint
+from core.sources.crawl import crawl_source
+from core.sources.demo_web import DemoSites, demo_source_configs
+from core.sources.fetch import FetchPolicy
 
-from core.sources.allowlist import parse_endpoint  # noqa: E402  (import after making the project importable)
-from core.sources.crawl import crawl_source  # noqa: E402
-from core.sources.demo_web import DemoSites, demo_source_configs  # noqa: E402
-from core.sources.fetch import FetchPolicy  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 PAGES_PER_SCALE = 218  # pages of the three crawled sources at scale 1.0 (counted from a run)
 TARGET_PAGES_PER_S = 100

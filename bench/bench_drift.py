@@ -22,15 +22,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ml.drift import DEFAULT_ALPHA, compare_frames  # noqa: E402 - after the project root is on the path
 

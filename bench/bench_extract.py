@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
 
 from core.sources.extract_eval import (  # noqa: E402  (import after making the project importable)
     ArticleRun,

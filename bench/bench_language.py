@@ -29,12 +29,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import pandas as pd
 
-import pandas as pd  # noqa: E402
-
-from core.refine.signals.language import (  # noqa: E402
+from core.refine.signals.language import (
     SAMPLE_CHARS,
     TIE_BREAK_BELOW,
     detect_language,
@@ -44,6 +41,8 @@ from core.refine.signals.language import (  # noqa: E402
     supported_languages,
     tie_break_languages,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # spaCy codes that name the same language under another code in our output.
 EXPECTED_CODE = {"nb": "no"}

@@ -15,17 +15,13 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.apps.listings.bot.checks import pii_findings  # noqa: E402
-from core.apps.listings.bot.note import parse_note  # noqa: E402
-from core.apps.listings.bot.service import personal_data_left_out  # noqa: E402
-from core.apps.listings.bot.templates import template_draft  # noqa: E402
-from core.sources.demo_web.shop import MarketplaceSite, _price_text  # noqa: E402
+from core.apps.listings.bot.checks import pii_findings
+from core.apps.listings.bot.note import parse_note
+from core.apps.listings.bot.service import personal_data_left_out
+from core.apps.listings.bot.templates import template_draft
+from core.sources.demo_web.shop import MarketplaceSite, _price_text
 
 FIELDS = ("category", "brand", "colour", "condition", "location", "price", "year")
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import soundfile
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.refine.signals.media import media_row  # noqa: E402
+from core.refine.signals.media import media_row
 
 
 def photos(count: int) -> list[bytes]:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from ml.data import load_training_data  # noqa: E402
-from ml.modelling import fit_model, predict  # noqa: E402
+from ml.data import load_training_data
+from ml.modelling import fit_model, predict
 
 
 def arguments(default_path: str, target: str) -> argparse.Namespace:

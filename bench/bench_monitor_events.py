@@ -15,13 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="bench-monitor-"))
 
 RELIST_TITLES = ("{title} - reduced, must go", "Relisted: {title}", "{title} (price drop, urgent)",

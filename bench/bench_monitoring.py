@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# the planted-data helpers the monitoring tests use; tests/ is not an installed package
 sys.path.insert(0, str(ROOT / "tests"))
 
 

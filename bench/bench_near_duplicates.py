@@ -15,16 +15,13 @@ import itertools
 import json
 import random
 import re
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.refine.signals.duplicates import (  # noqa: E402
+from core.refine.signals.duplicates import (
     DEFAULT_SHINGLE_SIZE,
     DEFAULT_THRESHOLD,
     minhash_signatures,

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from rouge_score import rouge_scorer
 
-from rouge_score import rouge_scorer  # noqa: E402
-
-from core.apps.news.summarize import summarize, textrank_summary  # noqa: E402
+from core.apps.news.summarize import summarize, textrank_summary
 
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 

@@ -22,10 +22,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from core.apps.options import bsm
 
-from core.apps.options import bsm  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def random_quotes(rows: int, seed: int = 11) -> pa.Table:

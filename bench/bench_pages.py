@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 WORDS = (
     "market", "energy", "council", "city", "river", "school", "budget", "plan", "research", "report", "water",
     "transport", "policy", "health", "museum", "library", "housing", "climate", "farmers", "train", "station",

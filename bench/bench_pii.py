@@ -11,20 +11,14 @@ from __future__ import annotations
 import argparse
 import random
 import string
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
+from bench_near_duplicates import BANKS, TOPICS, fill
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench_near_duplicates import BANKS, TOPICS, fill  # noqa: E402
-
-from core.refine.signals.pii import find_pii, pii_signals  # noqa: E402
-from core.refine.signals.pii_checks import luhn_valid  # noqa: E402
+from core.refine.signals.pii import find_pii, pii_signals
+from core.refine.signals.pii_checks import luhn_valid
 
 
 def digits(rng: random.Random, count: int) -> str:

@@ -23,11 +23,9 @@ from pathlib import Path
 import pandas as pd
 from lxml import html as lxml_html
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.refine.filemode import refine_file  # noqa: E402
-from core.refine.recipe import RECIPES_DIR  # noqa: E402
-from core.sources.html_text import read_html_file  # noqa: E402
+from core.refine.filemode import refine_file
+from core.refine.recipe import RECIPES_DIR
+from core.sources.html_text import read_html_file
 
 MIN_BLOCK_CHARS = 40
 FURNITURE_XPATH = (

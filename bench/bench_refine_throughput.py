@@ -26,13 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.refine.pipeline import BatchTask, normalize_items, run_batch  # noqa: E402
-from core.refine.recipe import default_recipe, recipe_from_yaml  # noqa: E402
-from core.refine.rules import apply_recipe, rule_funnel  # noqa: E402
-from core.refine.signals.base import SignalParams  # noqa: E402
-from core.refine.signals.families import default_registry  # noqa: E402
+from core.refine.pipeline import BatchTask, normalize_items, run_batch
+from core.refine.recipe import default_recipe, recipe_from_yaml
+from core.refine.rules import apply_recipe, rule_funnel
+from core.refine.signals.base import SignalParams
+from core.refine.signals.families import default_registry
 
 # Frequent words per language (function words first): enough for language identification and for the
 # stop-word and word-length heuristics to see ordinary prose.
@@ -161,14 +159,13 @@ def run_refine_in_child(source: Path, out_dir: Path, workers: int) -> tuple[floa
     """refine_file in a fresh process, so its memory is not mixed with the generator's:
     (seconds, summary, peak summed RSS of that process and its workers)."""
     code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]);"
+        "import json, sys;"
         "from core.refine.filemode import refine_file;"
-        "print(json.dumps(refine_file(sys.argv[2], sys.argv[3], workers=int(sys.argv[4]))))"
+        "print(json.dumps(refine_file(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]))))"
     )
-    root = str(Path(__file__).resolve().parent.parent)
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-c", code, root, str(source), str(out_dir), str(workers)],
+        [sys.executable, "-c", code, str(source), str(out_dir), str(workers)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_stream_ingest.py --gb 1            # default 5 GB
     .venv/bin/python bench/bench_stream_ingest.py --gb 0.2 --snapshot --mongodb-uri mongodb://...
+    .venv/bin/python bench/bench_stream_ingest.py --gb 1 --null-raw-store   # the ingest alone, no raw store
 
 Everything runs in a fresh DATA_DIR under --dir (default /tmp), with the embedded MongoDB server unless
 --mongodb-uri is given. Prints documents per second, MB per second and peak memory: of this process
@@ -81,6 +82,16 @@ class ServerUsage:
             self.cpu_seconds = self._cpu() - self._cpu_start
 
 
+class NullRawStore:
+    """A raw store that accepts every document and keeps none: the ingest measured without any server."""
+
+    def insert_documents(self, app: str, documents, batch_size: int = 1000):
+        from core.store.raw import InsertReport
+
+        documents = list(documents)
+        return InsertReport(new=len(documents), new_ids=[str(d["_id"]) for d in documents])
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -93,6 +104,9 @@ def main() -> int:
     parser.add_argument("--snapshot", action="store_true", help="also copy the file into data/raw (as the CLI does)")
     parser.add_argument("--mongodb-uri", default=None, help="a real MongoDB instead of the embedded server")
     parser.add_argument("--keep", action="store_true", help="keep the generated file and stores")
+    parser.add_argument("--null-raw-store", action="store_true",
+                        help="count raw documents as stored without sending them anywhere (items are still written): "
+                             "what the ingest itself reaches, whatever the raw store")
     args = parser.parse_args()
 
     target = int(args.gb * 1e9)
@@ -107,7 +121,6 @@ def main() -> int:
     os.environ["INGEST_KEEP_SNAPSHOT"] = "true" if args.snapshot else "false"
     if args.mongodb_uri:
         os.environ["MONGODB_URI"] = args.mongodb_uri
-    sys.path.insert(0, str(ROOT))
     from core.auth import demo_principal
     from core.bootstrap import init_workbench
     from core.sources.stream_ingest import ingest_path
@@ -123,6 +136,10 @@ def main() -> int:
               f"in {time.monotonic() - started:.0f} s")
         init_workbench()
         get_raw_store()
+        if args.null_raw_store:
+            import core.sources.stream_ingest as stream_ingest
+
+            stream_ingest.get_raw_store = NullRawStore
         server_pid = None if args.mongodb_uri else embedded_manager(work / "data" / "mongo").ensure_running().pid
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         last = [0.0]
@@ -154,7 +171,9 @@ def main() -> int:
             print()
         print(f"load average (1 min) at start {load_before:.1f}, at end {os.getloadavg()[0]:.1f} on "
               f"{os.cpu_count()} cores")
-        print(f"raw store: {'MongoDB at MONGODB_URI' if args.mongodb_uri else 'embedded nx-27017'}; "
+        store = "null (documents dropped)" if args.null_raw_store else (
+            "MongoDB at MONGODB_URI" if args.mongodb_uri else "embedded nx-27017")
+        print(f"raw store: {store}; "
               f"batch {os.environ.get('INGEST_BATCH_SIZE', 'default')}")
     finally:
         if not args.keep:

@@ -4,6 +4,7 @@ repeatedly, also while other processes work (recovery only touches what a dead p
 from __future__ import annotations
 
 from core.config import Settings, get_settings
+from core.job_kinds import load_job_kinds
 from core.recovery import recover_interrupted_work
 from core.store import jobs
 from core.store.sql import migrate
@@ -11,6 +12,7 @@ from core.store.sql import migrate
 
 def init_workbench(settings: Settings | None = None) -> dict:
     settings = settings or get_settings()
+    jobs.add_kind_loader(load_job_kinds)  # the job kinds of every feature, imported on first use
     settings.ensure_dirs()
     migrate(settings)
     settings.resolved_secret_key  # noqa: B018 - creates the key file on first start

@@ -41,10 +41,12 @@ class Settings(BaseSettings):
 
     demo_login: bool = Field(default=True, description="Offer 'Try the demo' when bound to localhost")
     upload_max_mb: int = Field(default=200, ge=1, le=10_000)
-    # Per type, within upload_max_mb: checked on each uploaded file and on each image/audio member of an archive.
+    # Per type, within upload_max_mb: checked on each uploaded file and on each image/audio/video member
+    # of an archive.
     upload_max_text_mb: int = Field(default=200, ge=1, le=10_000, description="Largest text/table upload")
     upload_max_image_mb: int = Field(default=25, ge=1, le=10_000, description="Largest image file")
     upload_max_audio_mb: int = Field(default=100, ge=1, le=10_000, description="Largest audio file")
+    upload_max_video_mb: int = Field(default=200, ge=1, le=10_000, description="Largest video file")
     # Streamed ingest (command line, API, buckets) reads a record at a time, so its limit is far larger.
     ingest_max_gb: float = Field(default=50.0, gt=0, le=100_000, description="Largest file ingested as a stream")
     ingest_batch_size: int = Field(default=2000, ge=1, le=100_000, description="Records per stored batch")

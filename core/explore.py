@@ -122,6 +122,12 @@ def count_matches(principal: Principal | None, app: str, flt: RawFilter = RawFil
     return min(found, COUNT_CAP), found > COUNT_CAP
 
 
+def raw_apps(principal: Principal | None) -> list[str]:
+    """The applications with a raw store (suppliers and admins browse them; records inside stay scoped)."""
+    tenancy.require_supplier(principal, "see raw records")
+    return get_raw_store().apps()
+
+
 def source_ids(principal: Principal | None, app: str) -> list[str]:
     """Source ids present in an application's raw store that the principal may filter by."""
     present = {s for s in get_raw_store().collection(app).distinct("source_id") if s}
@@ -152,9 +158,9 @@ def _require_owned_ids(principal: Principal | None, app: str, raw_ids: list[str]
 
 
 def record_media(principal: Principal | None, app: str, raw_id: str) -> dict | None:
-    """A preview of an uploaded image or audio record: {"kind", "mime_type", "data"} (a small PNG for an
-    image, the file itself for audio) or {"kind", "problem"} when it does not decode. None for other records
-    and for records the principal may not see."""
+    """A preview of an uploaded image, audio or video record: {"kind", "mime_type", "data"} (a small PNG for an
+    image, the file itself for audio and video, plus "container" metadata for video) or {"kind", "problem"}
+    when it does not decode. None for other records and for records the principal may not see."""
     from core.refine.signals.media import UPLOADS_DATABASE
     from core.refine.signals.media_image import MediaProblem, thumbnail_png
 
@@ -170,6 +176,8 @@ def record_media(principal: Principal | None, app: str, raw_id: str) -> dict | N
             return {"kind": "image", "mime_type": "image/png", "data": thumbnail_png(data)}
         except MediaProblem as exc:
             return {"kind": "image", "problem": str(exc)}
+    if mime_type.startswith("video/"):
+        return {"kind": "video", "mime_type": mime_type, "data": data, "container": metadata.get("container") or {}}
     return {"kind": "audio", "mime_type": mime_type, "data": data}
 
 

@@ -13,13 +13,13 @@ import (nothing leaves this machine) and its INFO chatter is silenced so the CLI
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import warnings
 from pathlib import Path
 
 from core.config import get_settings
+from core.logging_setup import quiet_libraries
 from core.safe_names import safe_name
 
 MLFLOW_DIR = "mlflow"
@@ -48,11 +48,9 @@ def _quiet_import():
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     # The registry is local and trusted, and cloudpickle is what keeps any fitted pipeline loadable (skops
-    # refuses custom transformers); its warning about that on every save would only be noise here.
-    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
+    # refuses custom transformers): its warnings, and MLflow's INFO chatter, held back (core/logging_setup.py).
+    quiet_libraries()
     warnings.filterwarnings("ignore", message=".*pickle or cloudpickle format.*")
     # MLflow 3.17 on SQLAlchemy 2.1: a deprecation inside MLflow, nothing a user can act on.
     warnings.filterwarnings("ignore", message=".*``noload`` loader strategy is deprecated.*")

@@ -6,9 +6,10 @@ Pages stay thin: widgets, one call into core/, a rendering of the result.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit import config as streamlit_config
 
 from core.auth import Principal
-from core.config import SettingsError
+from core.config import SettingsError, get_settings
 from core.plain_errors import plain_error
 from core.text_safety import markdown_without_remote_images
 
@@ -18,13 +19,13 @@ USER_KEY = "auth_user"
 @st.cache_resource(show_spinner="Starting the workbench stores...")
 def _bootstrap() -> dict:
     from core.bootstrap import init_workbench
-    from core.monitoring.logs import install_log_handler
+    from core.logging_setup import configure_logging
     from core.scheduler import start_scheduler
     from core.store.raw import get_raw_store
 
     info = init_workbench()
     get_raw_store()  # starts the embedded MongoDB server once for every session
-    install_log_handler()  # warnings and errors into the bounded MongoDB logs (core/monitoring/logs.py)
+    configure_logging()  # warnings and errors into the bounded MongoDB logs (core/monitoring/logs.py)
     start_scheduler()  # saved schedules (options snapshots, news workflows) run while the workbench runs
     return info
 
@@ -33,6 +34,7 @@ def bootstrap() -> None:
     """Initialise stores once per process; on failure show what to do and stop the page."""
     try:
         _bootstrap()
+        follow_upload_limit()
     except SettingsError as exc:
         st.error(f"The workbench cannot start: {exc}. Fix the setting in your environment or .env and reload.")
         st.stop()
@@ -40,6 +42,16 @@ def bootstrap() -> None:
         st.error(f"The workbench stores could not start: {exc}")
         st.info("Check DATA_DIR is writable, and DATABASE_URL / MONGODB_URI if you set them, then reload.")
         st.stop()
+
+
+def follow_upload_limit() -> None:
+    """UPLOAD_MAX_MB is the one browser upload limit. Streamlit reads server.maxUploadSize when it draws a
+    file uploader and again on each upload request (refusing a larger body while it streams), so setting the
+    option from the settings here makes both follow; .streamlit/config.toml no longer sets it. `st.set_option`
+    refuses server options, hence Streamlit's config module."""
+    limit = get_settings().upload_max_mb
+    if streamlit_config.get_option("server.maxUploadSize") != limit:
+        streamlit_config.set_option("server.maxUploadSize", limit, where_defined="UPLOAD_MAX_MB (core/config.py)")
 
 
 def current_user() -> Principal | None:

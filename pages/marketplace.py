@@ -4,13 +4,13 @@ import streamlit as st
 
 from core.auth import PermissionDenied
 from core.market.analytics import AnalyticsError, sales_analytics, sales_figure
+from core.market.buyer_downloads import purchase_download
 from core.market.checkout import CheckoutError, fulfil_checkout_session, paid_sale, start_purchase
-from core.market.downloads import DownloadError, verify_downloaded_archive
+from core.market.downloads import DownloadError
 from core.market.listings import ListingError, create_listing, listing_detail, search_listings, unlist
 from core.market.reviews import ReviewError, add_review
 from core.market.stripe_gateway import PaymentProviderError, stripe_enabled
-from core.market.tiers import MAX_TIERS, TierError, buyer_archive, sale_tier, set_tiers
-from core.market.tokens import issue_download_token, redeem_download_token
+from core.market.tiers import MAX_TIERS, TierError, sale_tier, set_tiers
 from core.packaging.build import list_packages
 from core.text_safety import markdown_without_remote_images
 from pages._sales_admin import sales_section
@@ -246,12 +246,9 @@ else:
                     f"- Payment: {method}\n- Reference: `{owned['provider_ref']}`")
     if st.button("Prepare download", type="primary", key="mkt_prepare"):
         try:
-            token = issue_download_token(user, owned["id"])
-            grant = redeem_download_token(user, token)
-            archive = buyer_archive(grant)  # carries the licence bought (LICENSE-PURCHASED.md, dataset card)
-            problems = verify_downloaded_archive(archive)
-            st.session_state["mkt_archive"] = (listing_id, grant["package_name"], grant["package_version"],
-                                               archive, problems)
+            download = purchase_download(user, owned["id"])  # checked, recorded and audited in core
+            st.session_state["mkt_archive"] = (listing_id, download["name"], download["version"],
+                                               download["archive"], download["problems"])
         except MARKET_ERRORS as exc:
             st.error(str(exc))
     prepared = st.session_state.get("mkt_archive")

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import PermissionDenied
-from core.refine.runs import items_by_ids, list_datasets
+from core.refine.runs import list_datasets, with_item_texts
 from core.safe_names import UnsafeNameError, slug_from, upload_path_name
 from core.store import jobs, lake
 from ml.errors import TrainingDataError
@@ -257,10 +257,7 @@ with tab_predict:
                 result = job["result"]
                 sample = read_predictions(user, model_name=result["model"], model_version=result["version"]).head(20)
                 if not sample.empty:
-                    titles = items_by_ids(user, sample["item_id"].astype(str).tolist())
-                    sample = sample.merge(titles[["id", "title", "text"]].assign(id=lambda f: f["id"].astype(int)),
-                                          left_on="item_id", right_on="id", how="left")
-                    sample["text"] = sample["text"].fillna("").str.slice(0, 160)
+                    sample = with_item_texts(user, sample, id_column="item_id", text_chars=160)
                 st.caption(f"{result['rows']:,} items of {result['dataset']} scored with {result['model']} "
                            f"v{result['version']}; a sample:")
                 # The prediction first: with long titles and texts it was off screen to the right.

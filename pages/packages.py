@@ -8,11 +8,10 @@ from core.packaging.build import (
     PackageBuildError,
     PackageRequest,
     check_package_licence,
-    dataset_card_body,
     list_packages,
     package_detail,
-    package_metadata,
 )
+from core.packaging.documents import package_card, package_document
 from core.refine.runs import list_datasets, list_runs, run_choice_label, run_detail
 from core.store import jobs
 from core.text_safety import markdown_without_remote_images
@@ -136,7 +135,7 @@ shows_server_paths = user.role == "admin"
 card_tab, files_tab, croissant_tab, datapackage_tab = st.tabs(["Dataset card", "Files and checksums",
                                                                 "Croissant", "datapackage.json"])
 with card_tab:
-    card = dataset_card_body(root)
+    card = package_card(user, int(choice))
     if card:
         st.markdown(markdown_without_remote_images(card))
     else:
@@ -149,7 +148,7 @@ with files_tab:
 for tab, name in ((croissant_tab, "croissant.json"), (datapackage_tab, "datapackage.json")):
     with tab:
         try:
-            st.json(package_metadata(root, name), expanded=1)
+            st.json(package_document(user, int(choice), name), expanded=1)
         except PackageBuildError as exc:
             st.error(str(exc) if shows_server_paths else
                      f"{name} is missing or unreadable: the package's files need restoring; an admin can see where.")

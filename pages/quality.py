@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from core import quality_charts as qc
+from core.refine.recipe import RecipeError, parse_recipe
 from core.refine.runs import items_by_ids, list_runs, run_choice_label, run_detail, run_tables
 from core.refine.versions import VersionError, changes_table, compare_runs, dataset_versions
 from core.text_safety import markdown_without_remote_images
@@ -47,10 +48,13 @@ st.plotly_chart(qc.rule_funnel(counts["funnel"], counts["input"]), width="stretc
 next_steps(("pages/packages.py", f"Package the {counts['kept']:,} kept items of run {run_id}",
             ":material/inventory_2:"))
 
-thresholds = {}
-for rule in detail["recipe"].get("rules", []):
-    if "threshold" in rule:
-        thresholds[rule["threshold"]["column"]] = (rule["threshold"].get("min"), rule["threshold"].get("max"))
+try:
+    run_recipe = parse_recipe(detail["recipe"])
+except RecipeError:  # a run recorded with a recipe this version no longer reads: its charts, without bounds
+    run_recipe = None
+# Each signal's histogram shows the bounds the run's rules put on it, whatever kind of rule set them.
+thresholds = {column: (low, high) for rule in (run_recipe.rules if run_recipe else ())
+              if (drawn := rule.histogram(table)) is not None for column, low, high in [drawn]}
 
 signals_tab, breakdown_tab, dup_tab, pii_tab, dropped_tab, compare_tab = st.tabs(
     ["Signals", "Breakdowns", "Duplicates", "PII", "Dropped items", "Compare runs"])
@@ -94,7 +98,7 @@ with dup_tab:
 with pii_tab:
     st.plotly_chart(qc.pii_by_type(table), width="stretch", key="q_pii")
     st.caption(f"{metrics.get('items_with_pii', 0):,} items contained personal data; policy: "
-               + next((r["pii"] for r in detail["recipe"].get("rules", []) if "pii" in r), "keep"))
+               + (run_recipe.pii_policy if run_recipe else "unknown"))
 with dropped_tab:
     reasons = table.loc[~table["kept"], "drop_reason"].value_counts()
     if reasons.empty:

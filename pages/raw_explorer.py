@@ -5,7 +5,6 @@ import streamlit as st
 
 from core import explore
 from core.auth import PermissionDenied
-from core.store.raw import get_raw_store
 from core.text_safety import markdown_without_remote_images
 from pages._ui import require_page_user
 
@@ -34,8 +33,8 @@ def _escaped(text: str) -> str:
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def _apps() -> list[str]:
-    return get_raw_store().apps()
+def _apps(principal) -> list[str]:
+    return explore.raw_apps(principal)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -48,7 +47,7 @@ def _match_count(principal, app: str, flt: explore.RawFilter) -> tuple[int, bool
     return explore.count_matches(principal, app, flt)
 
 
-apps = _apps()
+apps = _apps(user)
 if not apps:
     st.info("The raw store is empty. Scrape the demo sources on **Sources & Scraping** or **Upload** a file.")
     st.stop()
@@ -177,6 +176,10 @@ if detail_id:
             st.warning(f"This file does not decode: {media['problem']}")
         elif media and media["kind"] == "image":
             st.image(media["data"], caption="Thumbnail (EXIF removed)")
+        elif media and media["kind"] == "video":
+            st.video(media["data"], format=media["mime_type"])
+            st.caption(" · ".join(f"{key.removeprefix('video_')}: {value}"
+                                  for key, value in media["container"].items() if value not in (None, "")))
         elif media:
             st.audio(media["data"], format=media["mime_type"])
     with fields_tab:

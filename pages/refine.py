@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import quality_charts
-from core.refine.recipe import DUPLICATE_POLICIES, PII_POLICIES, RecipeError, parse_recipe, recipe_from_yaml
+from core.refine.recipe import RecipeError, parse_recipe, recipe_from_yaml
 from core.refine.runs import RefineError, items_by_ids, list_datasets
 from core.refine.service import cached_signals, preview, recipe_for, signals_path
 from core.store import jobs
@@ -72,6 +72,20 @@ if shown.hash != base.hash and st.button("Reset to the default recipe", key="ref
         del st.session_state[widget_key]
     st.rerun()
 
+
+def _draw(control, key: str):
+    """One rule control, drawn from its description (core/refine/rule_kinds): no page code per rule kind."""
+    if control.widget == "slider":
+        number = type(control.value)  # int for counts (characters), float for scores
+        return st.slider(control.label, number(control.low), number(control.high), control.value,
+                         number(control.step), key=key)
+    if control.widget == "multiselect":
+        return st.multiselect(control.label, list(control.options),
+                              default=[v for v in control.value if v in control.options], key=key)
+    options = list(control.options)
+    return st.selectbox(control.label, options, index=options.index(control.value), key=key)
+
+
 # A fragment: moving a threshold reruns only the recipe, its preview and the run controls, not the page
 # around them (dataset list, signal loading, recipe file), which keeps a redraw well under half a second.
 @st.fragment
@@ -79,55 +93,12 @@ def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> N
     st.subheader(f"Recipe: {base.name}")
     # Controls on the left, their effect on the right: the point is to see a threshold's effect as it moves.
     controls, effect = st.columns([2, 3], gap="large")
-    languages = sorted(signals["language"].dropna().unique().tolist()) if "language" in signals else []
-    rules, histograms = [], []
+    rules = []
     for position, rule in enumerate(shown.rules):
         key = f"ref_rule_{position}_{base.hash}"
         with controls.container(border=True):
-            if rule.kind == "min_length":
-                value = st.slider("Minimum text length (characters)", 0, 5000, int(rule.min), 50, key=key)
-                rules.append({"min_length": value})
-                if "text_length" in signals:  # the rule that moves results most: show where the texts lie
-                    histograms.append(("text_length", value, None))
-            elif rule.kind == "threshold":
-                body = {"column": rule.column}
-                values = pd.to_numeric(signals[rule.column], errors="coerce") if rule.column in signals \
-                    else pd.Series()
-                # Scores live in 0..1; counts and flags (field_error_count, price_outlier) may go higher.
-                top = max(1.0, float(values.max()) if values.notna().any() else 1.0,
-                          *(b for b in (rule.min, rule.max) if b is not None))
-                step = 0.01 if top <= 1.0 else 1.0
-                for bound in ("min", "max"):
-                    if getattr(rule, bound) is not None:
-                        body[bound] = st.slider(f"{'Minimum' if bound == 'min' else 'Maximum'} {rule.column}", 0.0,
-                                                top, float(getattr(rule, bound)), step, key=f"{key}_{bound}")
-                rules.append({"threshold": body})
-                if rule.column in signals:
-                    histograms.append((rule.column, body.get("min"), body.get("max")))
-            elif rule.kind == "languages":
-                allowed = st.multiselect("Allowed languages (empty: any)", languages,
-                                         default=[x for x in (rule.allowed or ()) if x in languages], key=key)
-                confidence = st.slider("Minimum language confidence", 0.0, 1.0, float(rule.min_confidence), 0.05,
-                                       key=key + "_conf")
-                rules.append({"languages": {"allowed": allowed or "any", "min_confidence": confidence}})
-            elif rule.kind == "values":
-                chosen = list(rule.allowed) if rule.allowed is not None else list(rule.exclude)
-                options = sorted(set(signals[rule.column].dropna().astype(str)) | set(chosen)) \
-                    if rule.column in signals else chosen
-                if rule.allowed is not None:
-                    allowed = st.multiselect(f"Keep only items whose {rule.column} is", options, default=chosen,
-                                             key=key)
-                    rules.append({"values": {"column": rule.column, "allow": allowed}})
-                else:
-                    excluded = st.multiselect(f"Drop items whose {rule.column} is", options, default=chosen, key=key)
-                    rules.append({"values": {"column": rule.column, "exclude": excluded}})
-            elif rule.kind == "pii":
-                policy = st.selectbox("Personal data", PII_POLICIES, index=PII_POLICIES.index(rule.policy), key=key)
-                rules.append({"pii": policy})
-            elif rule.kind == "duplicates":
-                policy = st.selectbox("Duplicates", DUPLICATE_POLICIES, index=DUPLICATE_POLICIES.index(rule.policy),
-                                      key=key)
-                rules.append({"duplicates": policy})
+            values = {control.name: _draw(control, f"{key}_{control.name}") for control in rule.controls(signals)}
+        rules.append({rule.kind: rule.body_from_controls(values)})
 
     recipe_dict = {**base.to_dict(), "rules": rules}
     try:
@@ -137,6 +108,7 @@ def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> N
         return
     remember("recipe_draft", {"dataset": dataset_name, "base": base.to_dict(), "base_hash": base.hash,
                               "recipe": recipe_dict})
+    histograms = [drawn for rule in recipe.rules if (drawn := rule.histogram(signals)) is not None]
     outcome = preview(signals, recipe)
     decisions, funnel = outcome["decisions"], outcome["funnel"]
     kept = int(decisions["kept"].sum())

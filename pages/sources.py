@@ -1,13 +1,16 @@
 import pandas as pd
 import streamlit as st
 
+from core.applications import APPLICATIONS, CRAWLED_APPLICATIONS
 from core.auth import PermissionDenied
 from core.plain_errors import plain_error
 from core.sources import allowlist_admin
 from core.sources.recipe_check import check_recipe_on_url, parse_recipe_lines
 from core.sources.registry import KINDS, SourceError, list_sources, save_source
+from core.sources.source_form import crawl_config_from_form
 from core.status import raw_counts_by_app
 from core.store import jobs
+from pages._social_form import social_source_fields
 from pages._ui import next_steps, require_page_user, show_job
 
 RECIPE_EXAMPLE = "title: h1.product-title\nprice: span.price\nsku: meta[itemprop=sku] @content"
@@ -32,8 +35,8 @@ st.caption("Polite crawlers: robots.txt obeyed, per-host delays, retries with ba
            "addresses refused unless an admin allowed their exact host:port.")
 user = require_page_user("supplier", "admin")
 counts = raw_counts_by_app(user)
-cols = st.columns(4)
-for col, app in zip(cols, ("news", "marketplace", "property", "uploads"), strict=True):
+cols = st.columns(5)
+for col, app in zip(cols, (*CRAWLED_APPLICATIONS, "uploads", "social"), strict=True):
     col.metric(f"Raw {app} documents", f"{counts.get(app, 0):,}")
 
 st.subheader("Demo sources")
@@ -41,6 +44,10 @@ st.write("Local demo sites (a multilingual news site with feeds and a sitemap, a
          "served on 127.0.0.1, with planted duplicates, spam, short pages, personal data and odd encodings.")
 if st.button("Scrape the demo sources", type="primary", key="src_demo"):
     st.session_state["src_job"] = jobs.submit("scrape", {"demo": True}, user)
+st.caption("Demo social servers on 127.0.0.1 speak the public Mastodon and Bluesky APIs: posts in six languages, "
+           "with reposts, copy-pasted duplicates, contact details and HTML to clean.")
+if st.button("Collect the demo social posts", key="src_demo_social"):
+    st.session_state["src_job"] = jobs.submit("scrape", {"demo_social": True}, user)
 if "src_job" in st.session_state:
     job = show_job(st.session_state["src_job"], key="src", describe=scrape_summary)
     if job and job["status"] == "succeeded":
@@ -67,11 +74,14 @@ else:
 with st.expander("Add or update a source"):
     c1, c2, c3 = st.columns(3)
     name = c1.text_input("Name", key="src_name")
-    app = c2.selectbox("Application", ["news", "marketplace", "property"], key="src_app")
     kind = c3.selectbox("Kind", [k for k in KINDS if k != "bucket"], key="src_kind")  # buckets: own form below
-    urls = st.text_area("Start URLs (one per line)", key="src_urls", height=80)
-    licence = c1.text_input("Licence of the content (SPDX)", key="src_license", placeholder="CC-BY-4.0")
-    max_pages = c2.number_input("Max pages", 1, 100_000, 200, key="src_max_pages")
+    social = kind == "social"  # public posts through a platform's API: no start URLs, pages or licence
+    app = "social" if social else c2.selectbox("Application", CRAWLED_APPLICATIONS, key="src_app")
+    social_config = social_source_fields(c1, c2, c3) if social else None
+    urls = "" if social else st.text_area("Start URLs (one per line)", key="src_urls", height=80)
+    licence = "" if social else c1.text_input("Licence of the content (SPDX)", key="src_license",
+                                              placeholder="CC-BY-4.0")
+    max_pages = 0 if social else c2.number_input("Max pages", 1, 100_000, 200, key="src_max_pages")
     # Only the fields the chosen kind reads: a listing index follows selectors, a JSON API maps paths,
     # and pages of listings (marketplace, property) are read with a CSS recipe.
     next_selector = detail_selector = recipe_text = items_path = field_map_text = test_url = ""
@@ -108,14 +118,17 @@ with st.expander("Add or update a source"):
                 for field, why in outcome["errors"].items():
                     st.error(f"{field}: {why}")
                 st.json({k: v for k, v in outcome["fields"].items() if v not in (None, [], {})})
-    if right.button("Save source", type="primary", disabled=not (name and urls), key="src_save"):
-        config = {"urls": urls.splitlines(), "max_pages": int(max_pages),
-                  "next_page_selector": next_selector or None, "detail_link_selector": detail_selector or None}
+    if social and right.button("Save source", type="primary", disabled=not name, key="src_save"):
         try:
-            config["recipe"] = parse_recipe_lines(recipe_text) or None
-            if kind == "json_api":
-                config["items_path"] = items_path or None
-                config["field_map"] = parse_recipe_lines(field_map_text)  # same "key: value" line format
+            save_source(user, name, app, kind, social_config, robots_override=robots_override)
+            st.success(f"Saved source '{name}'.")
+        except (SourceError, PermissionDenied, ValueError) as exc:
+            st.error(str(exc))
+    if not social and right.button("Save source", type="primary", disabled=not (name and urls), key="src_save"):
+        try:
+            config = crawl_config_from_form(kind, urls, max_pages, next_selector=next_selector,
+                                            detail_selector=detail_selector, recipe_text=recipe_text,
+                                            items_path=items_path, field_map_text=field_map_text)
             save_source(user, name, app, kind, config, license=licence or None, robots_override=robots_override)
             st.success(f"Saved source '{name}'.")
         except (SourceError, PermissionDenied, ValueError) as exc:
@@ -130,7 +143,7 @@ with st.expander("Bucket sources (S3)"):
     bucket_name = b1.text_input("Source name", key="src_bucket_name")
     bucket_url = b2.text_input("Bucket URL", key="src_bucket_url", placeholder="s3://my-bucket/exports/")
     bucket_dataset = b3.text_input("Dataset", key="src_bucket_dataset", placeholder="bucket-exports")
-    bucket_app = b1.selectbox("Application", ["uploads", "news", "marketplace", "property"], key="src_bucket_app")
+    bucket_app = b1.selectbox("Application", APPLICATIONS, key="src_bucket_app")
     bucket_endpoint = b2.text_input("Endpoint URL (S3-compatible services)", key="src_bucket_endpoint")
     bucket_pattern = b3.text_input("Object name pattern", "*", key="src_bucket_pattern")
     bucket_license = b1.text_input("Licence of the data (SPDX)", key="src_bucket_license", placeholder="CC-BY-4.0")

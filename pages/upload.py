@@ -1,10 +1,11 @@
 import pandas as pd
 import streamlit as st
 
+from core.applications import APPLICATIONS
 from core.auth import PermissionDenied
 from core.config import get_settings
 from core.sources.ingest import ORIGINS, ingest_upload
-from core.sources.upload_formats import SUPPORTED_SUFFIXES, VIDEO_SUFFIXES, UploadError
+from core.sources.upload_formats import SUPPORTED_SUFFIXES, UploadError
 from pages._ui import next_steps, remember, require_page_user
 
 COMMON_LICENSES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "ODC-By-1.0", "ODbL-1.0", "MIT", "Apache-2.0",
@@ -12,17 +13,16 @@ COMMON_LICENSES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "ODC-By-1.0", "ODbL-1
 
 st.title("Upload")
 st.caption("Add files to the raw store with their licence, origin and your rights attestation. "
-           "CSV, JSONL, JSON, Parquet, text, HTML, ZIP of text files, images and audio.")
+           "CSV, JSONL, JSON, Parquet, text, HTML, ZIP of text files, images, audio and video.")
 user = require_page_user("supplier", "admin")
 limits = get_settings()
 st.caption(f"Limits: text and tables {limits.upload_max_text_mb} MB, images {limits.upload_max_image_mb} MB, "
-           f"audio {limits.upload_max_audio_mb} MB each; video files are not accepted yet.")
+           f"audio {limits.upload_max_audio_mb} MB, video {limits.upload_max_video_mb} MB each.")
 
-# Video suffixes are let through the picker so the ingest can say why they are refused.
 files = st.file_uploader("Files", accept_multiple_files=True, key="upload_files",
-                         type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES | VIDEO_SUFFIXES))
+                         type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
 left, right = st.columns(2)
-app = left.selectbox("Application", ["uploads", "news", "marketplace", "property"], key="upload_app",
+app = left.selectbox("Application", APPLICATIONS, key="upload_app",
                      help="The raw-store database the records go to; marketplace and property rows become listings.")
 dataset = right.text_input("Dataset name", key="upload_dataset", placeholder="e.g. customer-reviews-2026",
                            help="New names create a dataset; an existing name adds to it. Use letters, digits, "

@@ -25,7 +25,7 @@ from core.store.models import DataPackage, Dataset, Job, RefinementRecord, Refin
 from core.store.sql import session_scope
 
 ROOT = Path(__file__).resolve().parent.parent
-# Enough items for the process pool (core.refine.service.PROCESS_POOL_FROM) and a few seconds of signals.
+# Enough items for the process pool (core.refine.pipeline.POOL_MIN_ITEMS) and a few seconds of signals.
 KILL_TEST_ITEMS = 5000
 
 

@@ -18,7 +18,7 @@ from core.sources.extract_eval import (
 )
 from core.sources.extract_listing import LISTING_FIELDS, extract_listing, test_recipe
 from core.sources.html_text import decode_html, read_html_file
-from core.sources.listing_values import code_from_url, normalise_availability, normalise_currency, parse_price
+from core.values import code_from_url, normalise_availability, normalise_currency, parse_price
 
 DEFAULT_BENCHDATA = Path(__file__).resolve().parents[2] / "shared" / "benchdata"
 BENCHDATA = Path(os.environ.get("BENCHDATA_DIR", DEFAULT_BENCHDATA))

@@ -17,8 +17,7 @@ import pytest
 import yaml
 from frictionless import validate as frictionless_validate
 
-from core.packaging import writer
-from core.packaging.licenses import (
+from core.licenses import (
     RULE_ATTRIBUTION,
     RULE_NO_DERIVATIVES,
     RULE_NON_COMMERCIAL,
@@ -30,6 +29,7 @@ from core.packaging.licenses import (
     license_ids,
     normalize_license,
 )
+from core.packaging import writer
 from core.packaging.manifest import MANIFEST_NAME, sha256_file, verify_package
 from core.packaging.versioning import changelog_entry, next_version
 from core.packaging.writer import PackageBuildError, PackageMeta, escape_csv_formula, write_package_version

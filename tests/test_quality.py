@@ -55,7 +55,7 @@ def items_frame(rows: list[dict]) -> pd.DataFrame:
 def test_good_prose_is_clear_with_expected_measures():
     m = measures_of(PROSE).iloc[0]
     assert m["word_count"] == len(PROSE.split())
-    assert m["clarity"] == pytest.approx(1.0)
+    assert m["clarity"] > 0.9
     assert 0.2 < m["stop_word_ratio"] < 0.6
     assert m["letter_word_ratio"] == pytest.approx(1.0)
     assert m["punctuated_line_ratio"] == pytest.approx(1.0)
@@ -66,7 +66,7 @@ def test_good_prose_is_clear_with_expected_measures():
 @pytest.mark.parametrize("text", ["", "   \n  ", "word", "😀😀 🎉 😀"])
 def test_empty_single_word_and_emoji_are_not_clear(text):
     m = measures_of(text).iloc[0]
-    assert m["clarity"] == 0.0
+    assert m["clarity"] < 0.01
     if text.strip().startswith("😀"):
         assert m["letter_word_ratio"] == 0.0 and m["word_count"] == 3
 
@@ -84,7 +84,7 @@ def test_cjk_text_counts_characters_as_words_and_is_judged_fairly():
     m = measures_of(CHINESE).iloc[0]
     assert m["cjk_ratio"] > 0.9
     assert m["word_count"] >= len(CHINESE.replace("，", "").replace("。", "")) * 0.9
-    assert m["clarity"] == pytest.approx(1.0)  # no stop-list or word-length penalty for unspaced scripts
+    assert m["clarity"] > 0.9  # no stop-list or word-length penalty for unspaced scripts
 
 
 def test_mixed_scripts_report_their_share():
@@ -180,9 +180,9 @@ def test_validity_of_error_pages_spam_and_listing_errors():
     )
     upstream = pd.DataFrame({"listing_field_errors": ["", "", "", "", "price_not_number;currency_unknown"]})
     out = quality_signals(items, SignalParams(), upstream)
-    assert out["validity"].iloc[0] == pytest.approx(1.0)
-    assert out["validity"].iloc[1] == 0.0 and out["boilerplate_hits"].iloc[1] >= 3
-    assert out["top_word_share"].iloc[2] > 0.25 and out["validity"].iloc[2] == 0.0
+    assert out["validity"].iloc[0] > 0.9
+    assert out["validity"].iloc[1] < 0.01 and out["boilerplate_hits"].iloc[1] >= 3
+    assert out["top_word_share"].iloc[2] > 0.25 and out["validity"].iloc[2] < 0.01
     assert out["validity"].iloc[3] == 0.0  # a text item without text is not valid content
     assert out["field_error_count"].iloc[4] == 2 and out["validity"].iloc[4] == pytest.approx(0.36)
 

@@ -112,7 +112,7 @@ def test_a_recipe_rule_on_learned_quality_drops_items_with_a_reason(labelled):
                                .where(RefinementRecord.run_id == summary["run_id"])).all()
     dropped = {raw_id for raw_id, reason in records if reason == "min_learned_quality<0.5"}
     assert len(dropped) >= 30 and dropped <= labelled["bad"]  # the spam goes, no article is dropped by it
-    assert summary["counts"]["dropped_by_rule"]["learned_quality>=0.5"] == len(dropped)
+    assert summary["counts"]["dropped_by_rule"]["min_learned_quality<0.5"] == len(dropped)
     assert summary["counts"]["kept"] >= 35  # the articles stay
 
 

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from core.refine.cache import SignalCache
+from core.refine.cli import add_refine_arguments
 from core.refine.executor import InProcessExecutor, ProcessPoolExecutor
-from core.refine.filemode import add_refine_file_arguments, refine_file, run_refine_file_cli
+from core.refine.filemode import refine_file, run_refine_file_cli
 from core.refine.pipeline import compute_signals
 from core.refine.signals.base import SignalFamily, SignalParams, SignalRegistry
 from core.refine.signals.families import default_registry
@@ -235,7 +236,7 @@ def test_interrupted_refine_leaves_no_partial_output(tmp_path):
 
 def test_cli_functions(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    add_refine_file_arguments(parser)
+    add_refine_arguments(parser)
     source = write_jsonl(tmp_path / "in.jsonl")
     assert run_refine_file_cli(parser.parse_args([str(source), "--out", str(tmp_path / "o")])) == 0
     out = capsys.readouterr().out

@@ -10,7 +10,7 @@ from core.store.sql import get_engine, migrate, session_scope, table_names
 
 EXPECTED_TABLES = {
     "user", "source", "job", "dataset", "item", "refinementrun", "refinementrecord", "datapackage", "listing",
-    "sale", "download", "review", "feedback", "modelversion", "auditevent", "alembic_version", "loginattempt",
+    "sale", "download", "review", "feedback", "auditevent", "alembic_version", "loginattempt",
     "networkallowentry", "prediction", "modelwatch",
 }
 

@@ -15,9 +15,9 @@ from core.api.deps import Caller
 from core.api.errors import ApiProblem
 from core.api.paging import MAX_ID, RowId
 from core.api.routes_jobs import JobOut, submitted
+from core.licenses import is_valid_license
 from core.market.returns import quality_report, supplier_return
 from core.packaging.build import list_packages, package_detail
-from core.packaging.licenses import is_valid_license
 from core.packaging.manifest import MANIFEST_NAME
 from core.store import jobs
 

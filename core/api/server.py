@@ -30,7 +30,9 @@ def serve(host: str = "127.0.0.1", port: int = 8600, *, allow_remote: bool = Fal
 
     from core.api.app import create_app
     from core.bootstrap import init_workbench
+    from core.logging_setup import configure_logging
 
     host = check_bind_host(host, allow_remote)
     init_workbench()
+    configure_logging()  # warnings and errors into the monitoring logs; uvicorn prints its own access lines
     uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)

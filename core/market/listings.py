@@ -18,11 +18,11 @@ from sqlmodel import select
 
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
+from core.licenses import is_valid_license, normalize_license
 from core.market.analytics import record_view
 from core.market.reviews import ratings_subquery, reviews_for
 from core.market.tiers import listing_tiers
 from core.packaging.build import dataset_card_body
-from core.packaging.licenses import is_valid_license, normalize_license
 from core.store.models import DataPackage, Dataset, Listing, User
 from core.store.sql import session_scope
 

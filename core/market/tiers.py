@@ -15,9 +15,9 @@ from sqlmodel import select
 
 from core import audit
 from core.auth import PermissionDenied, Principal
+from core.licenses import is_valid_license, normalize_license
 from core.market.bundles import bundle_bytes
 from core.packaging.dataset_card import escape_markdown, escape_prose
-from core.packaging.licenses import is_valid_license, normalize_license
 from core.store.models import DataPackage, Listing, Sale
 from core.store.models_market_extras import ListingTier, SaleTier
 from core.store.sql import session_scope

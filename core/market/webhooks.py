@@ -255,9 +255,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8502)
     args = parser.parse_args(argv)
     from core.bootstrap import init_workbench
+    from core.logging_setup import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     init_workbench()
+    configure_logging(console=True)
     if not get_settings().stripe_webhook_secret:
         parser.error("set STRIPE_WEBHOOK_SECRET (from `stripe listen` or the dashboard endpoint) first")
     serve_webhooks(args.host, args.port)

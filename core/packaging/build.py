@@ -21,8 +21,9 @@ from sqlmodel import select
 
 from core import audit, recovery, tenancy
 from core.auth import Principal
+from core.licenses import check_license_compatibility, is_valid_license, normalize_license
 from core.packaging.columns import column_descriptions, flatten_fields
-from core.packaging.licenses import check_license_compatibility, is_valid_license, normalize_license
+from core.packaging.media import attach_media
 from core.packaging.versioning import next_version
 from core.packaging.writer import PackageBuildError, PackageMeta, write_package_version
 from core.refine.versions import run_version
@@ -162,6 +163,8 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
     dataset_version = {key: run_version(principal, run_id)[key] for key in ("run_id", "number", "label")}
     notify(0.1, "Reading the kept items")
     rows = _filtered_rows(run["validated_path"], request)
+    # Media items carry their files; redacting personal data also strips EXIF GPS and serials from images.
+    rows, media = attach_media(rows, strip_personal=pii_policy(run["recipe"]) == "redact")
     sources = source_licences(dataset, rows["source_id"].unique().tolist())
     conflicts = licence_conflicts(licence, sources)
     if conflicts:
@@ -179,7 +182,7 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
         refinement={"run_id": run_id, "dataset_version": dataset_version["label"], "recipe": run["recipe"],
                     "recipe_hash": run["recipe_hash"],
                     "counts": {k: v for k, v in run["counts"].items() if k != "funnel"}, "metrics": run["metrics"]},
-        pii_handling=_pii_text(run["recipe"]), field_descriptions=column_descriptions(list(rows.columns)),
+        pii_handling=_pii_text(run["recipe"], bool(media)), field_descriptions=column_descriptions(list(rows.columns)),
         limitations="Collected automatically; quality scores are heuristic. Check the refinement counts.",
     )
     out_dir = request.out_dir or lake.zone_path("packages", name, version)
@@ -189,7 +192,7 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
     processes.mark_in_progress(f"package:{package_id}")
     notify(0.3, f"Writing {name} {version}")
     try:
-        result = write_package_version(rows, meta, Path(out_dir), request.formats)
+        result = write_package_version(rows, meta, Path(out_dir), request.formats, media)
     except BaseException as exc:
         with session_scope() as session:
             failed = session.get(DataPackage, package_id)
@@ -199,7 +202,7 @@ def build_package(principal: Principal, request: PackageRequest, progress=None, 
         raise
     finally:
         processes.mark_done(f"package:{package_id}")
-    metrics = {"rows": result.row_count, "languages": meta.languages,
+    metrics = {"rows": result.row_count, "media_files": len(media), "languages": meta.languages,
                "mean_quality": round(float(rows["quality"].mean()), 4) if "quality" in rows else None}
     with session_scope() as session:
         package = session.get(DataPackage, package_id)
@@ -267,13 +270,26 @@ def _changelog(previous: dict | None, rows: int, run: dict) -> str:
             f"{previous['version']}).")
 
 
-def _pii_text(recipe: dict) -> str:
+def pii_policy(recipe: dict) -> str:
+    """What the run's recipe did with personal data: "redact", "drop" or "keep"."""
     policy = json.dumps(recipe).lower()
     if '"redact"' in policy:
-        return "Emails, phone numbers, card numbers, IBANs, IP addresses and national ids were replaced by tags."
-    if '"drop"' in policy:
-        return "Items containing personal data (emails, phones, cards, IBANs, IPs, national ids) were dropped."
-    return "Personal data was detected and counted but kept; check the PII metrics before use."
+        return "redact"
+    return "drop" if '"drop"' in policy else "keep"
+
+
+def _pii_text(recipe: dict, has_media: bool = False) -> str:
+    policy = pii_policy(recipe)
+    if policy == "redact":
+        return ("Emails, phone numbers, card numbers, IBANs, IP addresses and national ids were replaced by tags."
+                + (" EXIF GPS positions and camera and lens serial numbers were removed from the images."
+                   if has_media else ""))
+    if policy == "drop":
+        return ("Items containing personal data (emails, phones, cards, IBANs, IPs, national ids"
+                + (", images with EXIF GPS positions or camera serial numbers" if has_media else "")
+                + ") were dropped.")
+    return ("Personal data was detected and counted but kept; check the PII metrics before use."
+            + (" Images keep their EXIF, including any GPS position." if has_media else ""))
 
 
 def list_packages(principal: Principal | None, dataset_name: str | None = None) -> pd.DataFrame:

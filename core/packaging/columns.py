@@ -24,7 +24,7 @@ DESCRIPTIONS = {
                  "127.0.0.1 on a port chosen at start and do not open anywhere else.",
     "source_id": "Name of the source (saved crawl or upload) the item came from.",
     "source_app": "Application store the item belongs to (news, marketplace, property, uploads).",
-    "data_type": "Kind of item: text, listing, tabular, image or audio.",
+    "data_type": "Kind of item: text, listing, tabular, image, audio or video.",
     "language": "ISO 639-1 code of the detected language.",
     "quality": "Overall quality score from 0 (poor) to 1 (good), the weighted mean of the quality signals.",
     "topic_label": "Topic cluster of the item, named by its most distinctive words.",
@@ -47,6 +47,10 @@ DESCRIPTIONS = {
     "area_m2": "Floor area in square metres.",
     "images": "Image addresses of the listing (JSON list).",
     "attributes": "Further attributes the listing states (JSON object).",
+    "media_path": "Path of the item's image, audio or video file inside the package (media/<id>.<extension>); "
+                  "empty for items without a file. manifest.json gives its SHA-256.",
+    "filename": "Name of the uploaded file, as the supplier gave it.",
+    "mime_type": "Media type of the item's file (image/png, audio/x-wav, video/mp4, ...).",
 }
 _DATE_NAMES = re.compile(r"(^|_)(date|published|modified|updated|posted)(_|$)|^date_?published$", re.IGNORECASE)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

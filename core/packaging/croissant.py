@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from core.packaging.licenses import is_valid_license, license_ids, license_url
 
 if TYPE_CHECKING:
-    from core.packaging.writer import ColumnSpec, DataFile, PackageMeta
+    from core.packaging.writer import ColumnSpec, DataFile, MediaEntry, PackageMeta
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 RECORD_SET_ID = "records"
 # Parquet keeps every type exactly; JSONL next; CSV last because its text cells may be formula-escaped.
 RECORD_SOURCE_PREFERENCE = ("parquet", "jsonl", "csv")
 ENCODING_FORMATS = {"jsonl": "application/jsonlines", "csv": "text/csv", "parquet": "application/x-parquet"}
+# Croissant data types of a media file's content, by the top level of its mime type.
+MEDIA_CONTENT_TYPES = {"image": "sc:ImageObject", "audio": "sc:AudioObject", "video": "sc:VideoObject"}
 DATA_TYPES = {"text": "sc:Text", "float": "sc:Float", "integer": "sc:Integer", "boolean": "sc:Boolean",
               "date": "sc:Date", "datetime": "sc:DateTime"}
 
@@ -174,7 +177,46 @@ def record_source(data_files: list[DataFile]) -> DataFile:
     return next(by_format[name] for name in RECORD_SOURCE_PREFERENCE if name in by_format)
 
 
-def croissant_document(meta: PackageMeta, columns: list[ColumnSpec], data_files: list[DataFile]) -> dict:
+def _media_groups(media: list[MediaEntry]) -> dict[str, str]:
+    """File extension -> mime type of the media files (one FileSet and RecordSet per extension)."""
+    groups: dict[str, str] = {}
+    for entry in media:
+        groups.setdefault(PurePosixPath(entry.path).suffix.lower(), entry.mime_type)
+    return dict(sorted(groups.items()))
+
+
+def media_set_id(extension: str) -> str:
+    """The RecordSet id of one extension's media files; its FileSet is "<id>-files" (JSON-LD ids name one
+    node each, so the two must differ)."""
+    return "media-" + re.sub(r"[^a-z0-9]+", "", extension.lower())
+
+
+def _file_set(extension: str, mime_type: str) -> dict:
+    file_set_id = f"{media_set_id(extension)}-files"
+    return {"@type": "cr:FileSet", "@id": file_set_id, "name": file_set_id,
+            "description": f"The {mime_type} files of the media items, named <item id>{extension}.",
+            "encodingFormat": mime_type, "includes": f"media/*{extension}"}
+
+
+def _media_record_set(extension: str, mime_type: str) -> dict:
+    """One record per file of a media FileSet: its file name (<item id><extension>, the last part of the
+    media_path column of the records) and its content."""
+    set_id = media_set_id(extension)
+    content_type = MEDIA_CONTENT_TYPES.get(mime_type.split("/")[0], "sc:Text")
+
+    def field(name: str, data_type: str, file_property: str, description: str) -> dict:
+        return {"@type": "cr:Field", "@id": f"{set_id}/{name}", "name": name, "dataType": data_type,
+                "description": description,
+                "source": {"fileSet": {"@id": f"{set_id}-files"}, "extract": {"fileProperty": file_property}}}
+
+    return {"@type": "cr:RecordSet", "@id": set_id, "name": set_id,
+            "description": f"One record per {mime_type} file media/*{extension}.",
+            "field": [field("filename", "sc:Text", "filename", f"File name: <item id>{extension}."),
+                      field("content", content_type, "content", f"The {mime_type} file itself.")]}
+
+
+def croissant_document(meta: PackageMeta, columns: list[ColumnSpec], data_files: list[DataFile],
+                       media: list[MediaEntry] = ()) -> dict:
     date_published = meta.created_iso()
     source_file = record_source(data_files)
     document = {
@@ -192,7 +234,8 @@ def croissant_document(meta: PackageMeta, columns: list[ColumnSpec], data_files:
         "keywords": list(meta.keywords),
         "inLanguage": list(meta.languages),
         "citeAs": meta.cite_as or default_citation(meta, date_published[:4]),
-        "distribution": [_file_object(data_file) for data_file in data_files],
+        "distribution": [_file_object(data_file) for data_file in data_files]
+        + [_file_set(extension, mime) for extension, mime in _media_groups(list(media)).items()],
         "recordSet": [{
             "@type": "cr:RecordSet",
             "@id": RECORD_SET_ID,
@@ -201,5 +244,7 @@ def croissant_document(meta: PackageMeta, columns: list[ColumnSpec], data_files:
             "field": [_field(column, source_file) for column in columns],
         }],
     }
+    document["recordSet"].extend(_media_record_set(extension, mime)
+                                 for extension, mime in _media_groups(list(media)).items())
     document.update(_provenance(meta))
     return document

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from core.packaging.licenses import license_ids, license_url
 
 if TYPE_CHECKING:
-    from core.packaging.writer import ColumnSpec, DataFile, PackageMeta
+    from core.packaging.writer import ColumnSpec, DataFile, MediaEntry, PackageMeta
 
 MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 FIELD_TYPES = {"text": "string", "float": "number", "integer": "integer", "boolean": "boolean",
@@ -21,7 +23,9 @@ def _schema(columns: list[ColumnSpec]) -> dict:
         entry = {"name": column.name, "type": FIELD_TYPES[column.kind]}
         if column.description:
             entry["description"] = column.description
-        if not column.nullable:
+        # An empty text (a media item has no text) reads back as missing under missingValues [""], so only
+        # columns of other kinds can promise a value in every row.
+        if not column.nullable and column.kind != "text":
             entry["constraints"] = {"required": True}
         fields.append(entry)
     # An empty CSV cell is a missing value; JSONL uses null and Parquet its own nulls.
@@ -43,6 +47,14 @@ def _resource(data_file: DataFile, schema: dict) -> dict:
         # "bytes" fails its byte-count check; manifest.json still records the size of every file.
         resource["bytes"] = data_file.bytes
     return resource
+
+
+def _media_resource(entry: MediaEntry) -> dict:
+    """A non-tabular resource: frictionless checks its size and SHA-256, never parses it as a table."""
+    path = PurePosixPath(entry.path)
+    return {"name": re.sub(r"[^a-z0-9._-]+", "-", f"media-{path.stem}-{path.suffix.lstrip('.')}".lower()),
+            "type": "file", "path": entry.path, "format": path.suffix.lstrip(".").lower(),
+            "mediatype": entry.mime_type, "bytes": entry.bytes, "hash": f"sha256:{entry.sha256}"}
 
 
 def _licenses(expression: str) -> list[dict]:
@@ -72,7 +84,8 @@ def _refinement(meta: PackageMeta) -> dict:
             if key in run}
 
 
-def datapackage_descriptor(meta: PackageMeta, columns: list[ColumnSpec], data_files: list[DataFile]) -> dict:
+def datapackage_descriptor(meta: PackageMeta, columns: list[ColumnSpec], data_files: list[DataFile],
+                           media: list[MediaEntry] = ()) -> dict:
     schema = _schema(columns)
     descriptor = {
         "name": meta.name,
@@ -84,7 +97,8 @@ def datapackage_descriptor(meta: PackageMeta, columns: list[ColumnSpec], data_fi
         "licenses": _licenses(meta.license),
         "sources": _sources(meta),
         "contributors": [{"title": meta.creator, "role": "author"}],
-        "resources": [_resource(data_file, schema) for data_file in data_files],
+        "resources": [_resource(data_file, schema) for data_file in data_files]
+        + [_media_resource(entry) for entry in media],
     }
     if meta.url:
         descriptor["homepage"] = meta.url

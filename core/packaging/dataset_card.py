@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from core.licenses import check_license_compatibility, license_ids, license_url
 from core.packaging.croissant import RECORD_SOURCE_PREFERENCE
-from core.packaging.licenses import check_license_compatibility, license_ids, license_url
 
 if TYPE_CHECKING:
-    from core.packaging.writer import ColumnSpec, DataFile, PackageMeta
+    from core.packaging.types import ColumnSpec, DataFile, MediaEntry, PackageMeta
 
 EXAMPLE_VALUE_LIMIT = 200
 # Hub licence tags where they differ from the lowercased SPDX id.
@@ -159,18 +159,32 @@ def _licence(meta: PackageMeta) -> str:
     return f"## Licence\n\nThis package is licensed under {escape_markdown(meta.license)}.\n\n{verdict}"
 
 
+def _media(media: list[MediaEntry]) -> str:
+    """How many files of each type sit under media/ (each file's SHA-256 is in manifest.json)."""
+    counts: dict[str, list[int]] = {}
+    for entry in media:
+        tally = counts.setdefault(entry.mime_type, [0, 0])
+        tally[0] += 1
+        tally[1] += entry.bytes
+    rows = [[escape_markdown(mime), str(n), str(size)] for mime, (n, size) in sorted(counts.items())]
+    return ("## Media files\n\nThe image, audio and video files of the media items are under `media/`, named "
+            "`<id>.<extension>`; each row's `media_path` gives its file. `manifest.json` lists every file with its "
+            "SHA-256.\n\n" + _table(["Type", "Files", "Bytes"], rows))
+
+
 def _text_section(title: str, text: str, missing: str) -> str:
     return f"## {title}\n\n{escape_prose(text) if text.strip() else missing}"
 
 
 def dataset_card(meta: PackageMeta, columns: list[ColumnSpec], data_files: list[DataFile],
-                 row_count: int, example_row: dict | None) -> str:
+                 row_count: int, example_row: dict | None, media: list[MediaEntry] = ()) -> str:
     languages = ", ".join(escape_markdown(code) for code in meta.languages) or "Not recorded."
     sections = [
         _front_matter(meta, row_count, data_files),
         f"# {escape_markdown(meta.title)}",
         _summary(meta, row_count),
         _structure(columns, data_files, example_row),
+        *([_media(list(media))] if media else []),
         _sources(meta),
         _refinement(meta),
         _metrics(meta),

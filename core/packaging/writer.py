@@ -15,88 +15,24 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from numbers import Integral, Real
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.licenses import LicenseError, normalize_license
 from core.packaging import croissant, datapackage, dataset_card
-from core.packaging.licenses import LicenseError, normalize_license
 from core.packaging.manifest import file_entry, verify_package, write_manifest
+from core.packaging.media import MediaFile
+from core.packaging.types import ColumnSpec, DataFile, MediaEntry, PackageBuildError, PackageMeta, PackageResult
 from core.packaging.versioning import is_valid_version
 from core.store import processes
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-
-
-class PackageBuildError(ValueError):
-    """The package cannot be built from these inputs; the message says what to fix."""
-
-
-@dataclass
-class PackageMeta:
-    name: str  # lowercase slug, also the Frictionless package name
-    title: str
-    version: str  # semver
-    description: str
-    license: str  # SPDX id or expression
-    creator: str
-    created_at: datetime | str
-    keywords: list[str] = field(default_factory=list)
-    languages: list[str] = field(default_factory=list)
-    # each: {source_id, app, url, license, origin, attested}
-    sources: list[dict] = field(default_factory=list)
-    # {run_id, dataset_version (label), recipe (dict), recipe_hash, counts {input, kept, dropped_by_rule}, metrics}
-    refinement: dict = field(default_factory=dict)
-    pii_handling: str = ""
-    limitations: str = ""
-    changelog: str = ""
-    field_descriptions: dict[str, str] = field(default_factory=dict)
-    url: str = ""  # landing page; Croissant requires a url, so a urn:databroker: id stands in when empty
-    cite_as: str = ""
-    task_categories: list[str] = field(default_factory=list)
-    creator_type: str = "Organization"  # or "Person"
-
-    def created_iso(self) -> str:
-        """created_at as an ISO 8601 string; raises TypeError or ValueError when it is neither."""
-        value = self.created_at
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if not isinstance(value, (datetime, date)):
-            raise TypeError("created_at must be a datetime or an ISO 8601 string")
-        return value.isoformat()
-
-
-@dataclass(frozen=True)
-class PackageResult:
-    path: Path
-    files: dict[str, dict[str, object]]  # same mapping as manifest.json "files"
-    row_count: int
-    checksums: dict[str, str]  # relative path -> sha256
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column as published. kind is text, float, integer, boolean, date or datetime; a naive
-    datetime column whose values all fall on midnight is published as a date."""
-
-    name: str
-    kind: str
-    description: str = ""
-    nullable: bool = True
-
-
-@dataclass(frozen=True)
-class DataFile:
-    path: str  # relative to the version directory, POSIX style
-    format: str  # one of DATA_FORMATS
-    bytes: int
-    sha256: str
 
 
 DATA_FORMATS = ("jsonl", "csv", "parquet")
@@ -333,16 +269,34 @@ def _first_row(table: pa.Table) -> dict | None:
     return table.slice(0, 1).to_pylist()[0] if table.num_rows else None
 
 
+def write_media_files(root: Path, media: Sequence[MediaFile]) -> list[MediaEntry]:
+    """Write each media file under root/media/, one at a time, and describe what was written."""
+    written, seen = [], set()
+    for item in media:
+        relative = PurePosixPath(item.path)
+        if relative.parts[:1] != ("media",) or len(relative.parts) != 2 or item.path in seen:
+            raise PackageBuildError(f"media file path {item.path!r} must be a unique media/<name>")
+        seen.add(item.path)
+        target = root / item.path
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(item.load())
+        entry = file_entry(target)
+        written.append(MediaEntry(item.path, item.mime_type, entry["bytes"], entry["sha256"]))
+    return written
+
+
 def _build_into(staging: Path, table: pa.Table, columns: list[ColumnSpec], meta: PackageMeta,
-                formats: list[str]) -> None:
+                formats: list[str], media: Sequence[MediaFile] = ()) -> None:
     data_files = [write_data_file(table, columns, staging, name) for name in formats]
     for data_file in data_files:
         found = count_rows(staging / data_file.path, data_file.format)
         if found != table.num_rows:
             raise PackageBuildError(f"{data_file.path} holds {found} rows, expected {table.num_rows}")
-    _write_json(staging / "croissant.json", croissant.croissant_document(meta, columns, data_files))
-    _write_json(staging / "datapackage.json", datapackage.datapackage_descriptor(meta, columns, data_files))
-    card = dataset_card.dataset_card(meta, columns, data_files, table.num_rows, _first_row(table))
+    media_entries = write_media_files(staging, media)
+    _write_json(staging / "croissant.json", croissant.croissant_document(meta, columns, data_files, media_entries))
+    _write_json(staging / "datapackage.json",
+                datapackage.datapackage_descriptor(meta, columns, data_files, media_entries))
+    card = dataset_card.dataset_card(meta, columns, data_files, table.num_rows, _first_row(table), media_entries)
     (staging / "README.md").write_text(card, encoding="utf-8")
 
 
@@ -358,8 +312,9 @@ def _make_read_only(root: Path) -> None:
 
 
 def write_package_version(rows: pd.DataFrame, meta: PackageMeta, out_dir: Path,
-                          formats: Sequence[str]) -> PackageResult:
-    """Write data files, croissant.json, datapackage.json, README.md and manifest.json to out_dir.
+                          formats: Sequence[str], media: Sequence[MediaFile] = ()) -> PackageResult:
+    """Write data files, media files (media/, see core/packaging/media.py), croissant.json, datapackage.json,
+    README.md and manifest.json to out_dir.
 
     Raises PackageBuildError for bad rows or metadata (nothing written), FileExistsError when
     out_dir already exists; any other failure is re-raised after the staging directory is removed.
@@ -382,7 +337,7 @@ def write_package_version(rows: pd.DataFrame, meta: PackageMeta, out_dir: Path,
     processes.mark_in_progress(staging)  # start-up recovery leaves it alone while we write it
     try:
         (staging / "data").mkdir()
-        _build_into(staging, table, columns, meta, chosen)
+        _build_into(staging, table, columns, meta, chosen, media)
         files = write_manifest(staging)
         problems = verify_package(staging)
         if problems:

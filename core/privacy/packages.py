@@ -14,6 +14,7 @@ return it to the Marketplace and download screens, and to the buyer through the 
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
 import shutil
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from core import tenancy
 from core.auth import Principal
 from core.packaging.build import _pii_text, source_licences
 from core.packaging.columns import column_descriptions
+from core.packaging.media import MediaFile
 from core.packaging.writer import DATA_FORMATS, PackageMeta, write_package_version
 from core.privacy.places import package_data_file, read_table
 from core.store.models import DataPackage, Dataset, RefinementRun, Sale
@@ -73,6 +75,16 @@ def _formats(package: dict) -> list[str]:
     return [f for f in DATA_FORMATS if f in found] or ["parquet"]
 
 
+def _kept_media(version_dir: Path, rows: pd.DataFrame) -> list[MediaFile]:
+    """The media files the remaining rows point at, copied from the version being replaced (the erased rows'
+    files are left behind with it)."""
+    if "media_path" not in rows:
+        return []
+    paths = sorted({str(p) for p in rows["media_path"].dropna() if str(p)})
+    return [MediaFile(path=path, mime_type=mimetypes.guess_type(path)[0] or "application/octet-stream",
+                      load=lambda path=path: (version_dir / path).read_bytes()) for path in paths]
+
+
 def rebuild_without(package: dict, positions: list[int], erasure_id: int) -> dict:
     """Rewrite an unsold version without the rows at `positions`; returns what changed."""
     frame = read_table(package_data_file(package))
@@ -90,7 +102,8 @@ def rebuild_without(package: dict, positions: list[int], erasure_id: int) -> dic
                         "No rows were left, so the version was withdrawn.".strip())
         return {"package_id": package["id"], "action": "withdrawn", "rows_removed": len(positions), "rows_left": 0}
     fresh = out_dir.with_name(f".{out_dir.name}.rebuild-{erasure_id}")
-    result = write_package_version(remaining, _meta(package, remaining, note), fresh, _formats(package))
+    result = write_package_version(remaining, _meta(package, remaining, note), fresh, _formats(package),
+                                   media=_kept_media(out_dir, remaining))
     # Two renames: the complete new version is in place before the old one is removed.
     os.rename(out_dir, retired)
     os.rename(fresh, out_dir)

@@ -16,15 +16,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the recipe inside the stores and records a refinement run. Diff mode "
                     "(`refine diff RUN_A RUN_B [--json]`): the items added, removed and changed from one run's "
                     "kept set to another's, with reasons.")
-    refine.add_argument("input", nargs="?", type=Path, help="JSONL file (file mode)")
-    refine.add_argument("--out", type=Path, help="output directory (file mode)")
-    refine.add_argument("--recipe", type=Path, help="recipe YAML (default: the application's default recipe)")
-    refine.add_argument("--dataset", help="refine this stored dataset instead of a file")
-    refine.add_argument("--workers", type=int, default=2, help="worker processes for signals (default 2)")
-    refine.add_argument("runs", nargs="*", metavar="RUN",
-                        help="`refine diff RUN_A RUN_B [--json]`: what changed from run A's kept items to run B's")
-    refine.add_argument("--json", action="store_true", help="diff: print the whole comparison as JSON")
+    add_refine_arguments(refine)
     refine.set_defaults(handler=_cmd_refine)
+
+
+def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
+    """The one definition of the refine options, for file, dataset and diff mode alike."""
+    parser.add_argument("input", nargs="?", type=Path, help="JSONL file (file mode): one object per line with 'id' "
+                        "and 'text' or listing fields (title, price, currency, location, ...)")
+    parser.add_argument("--out", type=Path, help="output directory (file mode; created if missing)")
+    parser.add_argument("--recipe", type=Path, help="recipe YAML (default: the application's default recipe; "
+                        "in file mode core/refine/recipes/text.yaml)")
+    parser.add_argument("--dataset", help="refine this stored dataset instead of a file")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes for signals (default: 2 for large inputs, else in-process; "
+                             "see core.refine.pipeline.executor_for)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="recompute every signal instead of reusing the signal cache")
+    parser.add_argument("runs", nargs="*", metavar="RUN",
+                        help="`refine diff RUN_A RUN_B [--json]`: what changed from run A's kept items to run B's")
+    parser.add_argument("--json", action="store_true", help="diff: print the whole comparison as JSON")
 
 
 def _cmd_refine(args: argparse.Namespace) -> int:
@@ -50,7 +61,9 @@ def _refine_dataset(args: argparse.Namespace) -> int:
     from core.store.jobs import run_foreground
 
     init_workbench()
-    params = {"dataset": args.dataset}
+    params = {"dataset": args.dataset, "use_cache": not args.no_cache}
+    if args.workers is not None:
+        params["workers"] = args.workers
     if args.recipe:
         try:
             params["recipe"] = load_recipe(args.recipe).to_dict()

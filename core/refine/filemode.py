@@ -23,8 +23,7 @@ from typing import Callable
 import pandas as pd
 
 from core.refine.cache import SignalCache
-from core.refine.executor import make_executor
-from core.refine.pipeline import compute_signals
+from core.refine.pipeline import compute_signals, executor_for
 from core.refine.recipe import Recipe, RecipeError, default_recipe, load_recipe
 from core.refine.rules import evaluate
 from core.refine.signals.families import default_registry
@@ -35,8 +34,6 @@ TOP_LEVEL_KEYS = ("id", "text", "title", "data_type", "fields", "source_app", "u
 LISTING_KEYS = ("price", "currency", "location", "category", "sku", "beds", "baths", "area_m2")
 MAX_REPORTED_BAD_LINES = 100
 CACHE_DIRNAME = ".signal_cache"
-# Below this many items a process pool costs more to start than it saves.
-POOL_MIN_ITEMS = 5_000
 
 
 class RefineInputError(ValueError):
@@ -132,7 +129,7 @@ def refine_file(
 ) -> dict:
     """Refine a JSONL file into out_dir; returns the summary that is also written to summary.json.
 
-    workers: processes for the signal batches (None: 2 for inputs above POOL_MIN_ITEMS, else in-process).
+    workers: processes for the signal batches (None: by input size, see core.refine.pipeline.executor_for).
     The signal cache lives in out_dir/.signal_cache, so re-running with another recipe reuses signals.
     """
     report = progress or (lambda fraction, message: None)
@@ -148,10 +145,8 @@ def refine_file(
     report(0.02, f"Read {len(items):,} items ({len(bad_lines)} bad line(s) skipped)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if workers is None:
-        workers = 2 if len(items) > POOL_MIN_ITEMS else 1
     step = time.perf_counter()
-    with make_executor(workers) as executor:
+    with executor_for(len(items), workers) as executor:
         signals = compute_signals(
             items,
             recipe.signal_params(),
@@ -224,35 +219,9 @@ def _write_outputs(
     # atomic_path renames on a clean exit, in order; an exception above removes every temporary.
 
 
-def add_refine_file_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "input",
-        type=Path,
-        help="JSONL file: one object per line with 'id' and 'text' or "
-        "listing fields (title, price, currency, location, ...)",
-    )
-    parser.add_argument("--out", type=Path, required=True, help="output directory (created if missing)")
-    parser.add_argument(
-        "--recipe",
-        type=Path,
-        default=None,
-        help="recipe YAML (default: the shipped text recipe, core/refine/recipes/text.yaml)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help=f"worker processes (default: 2 above {POOL_MIN_ITEMS:,} items, else in-process)",
-    )
-    parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help=f"recompute every signal instead of reusing OUT/{CACHE_DIRNAME}",
-    )
-
-
 def run_refine_file_cli(args: argparse.Namespace) -> int:
-    """The file-mode subcommand: 0 on success, 2 when the input or recipe cannot be used."""
+    """The file-mode subcommand (options: core.refine.cli.add_refine_arguments): 0 on success, 2 when the
+    input or recipe cannot be used."""
     last_shown = [-1]
 
     def show(fraction: float, message: str) -> None:
@@ -267,9 +236,8 @@ def run_refine_file_cli(args: argparse.Namespace) -> int:
             args.out,
             args.recipe,
             show,
-            # Parsers that register only some of the options (the lead's combined subcommand) still work.
-            workers=getattr(args, "workers", None),
-            use_cache=not getattr(args, "no_cache", False),
+            workers=args.workers,
+            use_cache=not args.no_cache,
         )
     except (RefineInputError, RecipeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,7 +23,8 @@ def refine_job(ctx: JobContext, params: dict) -> dict:
         ctx.check_cancelled()
 
     summary = refine_dataset(ctx.principal, params["dataset"], params.get("recipe"), job_id=ctx.job_id,
-                             progress=progress)
+                             progress=progress, workers=params.get("workers"),
+                             use_cache=params.get("use_cache", True))
     counts = summary["counts"]
     ctx.log(f"Run {summary['run_id']}: kept {counts['kept']:,} of {counts['input']:,}; "
             + ", ".join(f"{rule} dropped {n:,}" for rule, n in counts["dropped_by_rule"].items()))

@@ -9,6 +9,7 @@ clustered in a thread of this process while the workers run, since they need onl
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import pandas as pd
 
 from core.refine.cache import SignalCache, content_hashes
 from core.refine.crossbatch import duplicate_clusters, topic_columns
-from core.refine.executor import Executor, InProcessExecutor
+from core.refine.executor import Executor, InProcessExecutor, make_executor
 from core.refine.signals.base import SIGNAL_ERRORS, SignalFamily, SignalParams, SignalRegistry
 from core.refine.signals.families import MINHASH_COLUMN, RETIRED_FAMILIES, default_registry, text_or_title
 from core.refine.signals.quality import quality_score
@@ -27,6 +28,19 @@ from core.refine.signals.quality import quality_score
 Progress = Callable[[float, str], None]
 ITEM_COLUMNS = ("id", "text", "title", "data_type", "fields", "source_app", "url")
 _BATCH_SHARE = 0.85  # of the progress bar; the cross-batch steps take the rest
+POOL_MIN_ITEMS = 4_000  # below this many items, starting worker processes costs more than it saves
+DEFAULT_WORKERS = 2  # this machine has two cores
+
+
+def executor_for(item_count: int, workers: int | None = None) -> Executor:
+    """The executor for computing signals of `item_count` items: with workers None, DEFAULT_WORKERS processes
+    from POOL_MIN_ITEMS items on and in-process below; a number of workers is used as given (1: in-process)."""
+    if workers is None:
+        workers = DEFAULT_WORKERS if item_count >= POOL_MIN_ITEMS else 1
+    most = max(DEFAULT_WORKERS, os.cpu_count() or 1)
+    if not 1 <= workers <= most:
+        raise ValueError(f"workers must be within 1..{most} (the cores of this machine), got {workers}")
+    return make_executor(workers)
 
 
 @dataclass(frozen=True)

@@ -11,125 +11,26 @@ duplicates judge every item (a photo's EXIF GPS is personal data, a resized copy
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from core.refine.recipe import Recipe, RecipeError, Rule
+from core.refine.recipe import Recipe, RecipeError
 from core.refine.signals.base import SIGNAL_ERRORS
-from core.refine.signals.media import MEDIA_COLUMNS, is_media
+from core.refine.signals.media import is_media
 from core.refine.signals.pii import redact_pii
 from core.refine.signals.quality import SUB_SCORES, quality_score
 
 SIGNAL_ERROR_REASON = "signal_error"
 
 
-@dataclass
-class _Evaluation:
-    kept: np.ndarray
-    reasons: np.ndarray
-    funnel: list[dict]
+class Evaluation(NamedTuple):
+    """One pass of a recipe over signals: the per-item decisions and the per-rule funnel, which agree
+    (each funnel step is labelled with the reasons its rule gave the items it dropped)."""
 
-
-def _column(signals: pd.DataFrame, rule: Rule, name: str | None = None) -> pd.Series:
-    name = name or rule.column
-    if name not in signals:
-        raise RecipeError(
-            f"Rule '{rule.label}' needs the signal column {name!r}, which these signals lack; "
-            f"available: {', '.join(map(str, signals.columns))}"
-        )
-    return signals[name]
-
-
-def _numbers(series: pd.Series, rule: Rule) -> np.ndarray:
-    values = pd.to_numeric(series, errors="coerce")
-    if values.isna().all() and series.notna().any():
-        raise RecipeError(f"Rule '{rule.label}' compares numbers but column {series.name!r} is not numeric")
-    return values.to_numpy(dtype=float)
-
-
-def _drop_masks(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> list[tuple[np.ndarray, str]]:
-    """(mask of items the rule drops, reason) pairs, in the order the reasons take precedence."""
-    if rule.kind in ("min_length", "threshold"):
-        values = _numbers(_column(signals, rule), rule)
-        prefix = "min_length" if rule.kind == "min_length" else f"min_{rule.column}"
-        masks = []
-        with np.errstate(invalid="ignore"):
-            if rule.min is not None:
-                masks.append((values < rule.min, f"{prefix}<{rule.min:g}"))
-            if rule.max is not None:
-                masks.append((values > rule.max, f"max_{rule.column}>{rule.max:g}"))
-        return masks
-    if rule.kind == "languages":
-        language = _column(signals, rule).astype(object).to_numpy()
-        masks = []
-        if rule.allowed is not None:
-            masks.append((~np.isin(language, list(rule.allowed)), "language_not_allowed"))
-        if rule.min_confidence > 0:
-            confidence = _numbers(_column(signals, rule, "language_confidence"), rule)
-            masks.append(
-                (
-                    np.nan_to_num(confidence, nan=0.0) < rule.min_confidence,
-                    f"language_confidence<{rule.min_confidence:g}",
-                )
-            )
-        return masks
-    if rule.kind == "values":
-        values = _column(signals, rule).astype(object).to_numpy()
-        if rule.allowed is not None:
-            return [(~np.isin(values, list(rule.allowed)), f"{rule.column}_not_allowed")]
-        return [(values == value, f"{rule.column}={value}") for value in rule.exclude]
-    if rule.kind == "pii":
-        if rule.policy != "drop":
-            return []
-        found = _numbers(_column(signals, rule, "pii_count"), rule) > 0
-        if "image_personal_exif" in signals:
-            exif = signals["image_personal_exif"].to_numpy(dtype=object)
-            found |= np.array([isinstance(v, str) and bool(v) for v in exif], dtype=bool)
-        return [(found, "pii_found")]
-    if rule.kind == "duplicates":
-        if rule.policy == "keep_all":
-            return []
-        return [(_duplicate_losers(signals, rule, kept), "duplicate")]
-    raise RecipeError(f"Unknown rule kind {rule.kind!r}")
-
-
-def _rule_scope(rule: Rule, media_rows: np.ndarray) -> np.ndarray | None:
-    """The rows a rule may drop (None: all rows); see the module docstring."""
-    if rule.kind in ("pii", "duplicates"):
-        return None
-    if rule.column in MEDIA_COLUMNS:
-        return media_rows
-    return ~media_rows
-
-
-def _duplicate_losers(signals: pd.DataFrame, rule: Rule, kept: np.ndarray) -> np.ndarray:
-    """Items still kept that are not the best member of their duplicate cluster.
-
-    Best = highest quality among the members still kept (for images: most megapixels, so the original
-    beats its resized copy), ties to the smallest id, so exactly one member of every cluster with a kept
-    member survives this rule."""
-    clusters = _column(signals, rule, "duplicate_cluster").astype(object).to_numpy()
-    alive = np.flatnonzero(kept)
-    codes, _ = pd.factorize(clusters[alive])
-    sizes = np.bincount(codes) if codes.size else np.zeros(0, dtype=int)
-    shared = sizes[codes] > 1 if codes.size else np.zeros(0, dtype=bool)
-    members, member_codes = alive[shared], codes[shared]
-    losers = np.zeros(len(signals), dtype=bool)
-    if members.size == 0:
-        return losers
-    score = _numbers(_column(signals, rule, "quality"), rule)
-    if "image_megapixels" in signals:  # a cluster is all images or none: media and text never link
-        megapixels = pd.to_numeric(signals["image_megapixels"], errors="coerce").to_numpy(dtype=float)
-        score = np.where(np.isnan(megapixels), score, megapixels)
-    quality = np.nan_to_num(score[members], nan=-np.inf)
-    ids = signals["id"].astype(str).to_numpy()[members]
-    id_rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
-    order = np.lexsort((id_rank, -quality, member_codes))
-    first = np.concatenate(([True], member_codes[order][1:] != member_codes[order][:-1]))
-    losers[members[order[~first]]] = True
-    return losers
+    decisions: pd.DataFrame  # id, kept, drop_reason ("" when kept), in signal order
+    funnel: list[dict]  # per step: rule (label), dropped, remaining
 
 
 def _with_recipe_quality(signals: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
@@ -139,7 +40,8 @@ def _with_recipe_quality(signals: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
     return signals
 
 
-def _evaluate(signals: pd.DataFrame, recipe: Recipe) -> _Evaluation:
+def evaluate(signals: pd.DataFrame, recipe: Recipe) -> Evaluation:
+    """Apply the rules in order; an item is dropped by the first rule (and reason) that drops it."""
     if "id" not in signals:
         raise RecipeError("signals need an 'id' column")
     signals = _with_recipe_quality(signals, recipe)
@@ -153,9 +55,9 @@ def _evaluate(signals: pd.DataFrame, recipe: Recipe) -> _Evaluation:
         steps.append((SIGNAL_ERROR_REASON, lambda _kept: [(failed, SIGNAL_ERROR_REASON)]))
     media_rows = is_media(signals)
     for rule in recipe.rules:
-        scope = _rule_scope(rule, media_rows)
+        scope = rule.scope(media_rows)
         steps.append((rule.label, lambda current, rule=rule, scope=scope: [
-            (mask if scope is None else mask & scope, reason) for mask, reason in _drop_masks(signals, rule, current)
+            (mask if scope is None else mask & scope, reason) for mask, reason in rule.drop_masks(signals, current)
         ]))
     for label, drop_masks in steps:
         dropped_here = 0
@@ -165,26 +67,18 @@ def _evaluate(signals: pd.DataFrame, recipe: Recipe) -> _Evaluation:
             kept &= ~newly
             dropped_here += int(newly.sum())
         funnel.append({"rule": label, "dropped": dropped_here, "remaining": int(kept.sum())})
-    return _Evaluation(kept=kept, reasons=reasons, funnel=funnel)
-
-
-def evaluate(signals: pd.DataFrame, recipe: Recipe) -> tuple[pd.DataFrame, list[dict]]:
-    """The decisions (as apply_recipe) and the funnel (as rule_funnel) of one pass over the rules."""
-    result = _evaluate(signals, recipe)
-    decisions = pd.DataFrame(
-        {"id": signals["id"].to_numpy(dtype=object), "kept": result.kept, "drop_reason": result.reasons}
-    )
-    return decisions, result.funnel
+    decisions = pd.DataFrame({"id": signals["id"].to_numpy(dtype=object), "kept": kept, "drop_reason": reasons})
+    return Evaluation(decisions, funnel)
 
 
 def apply_recipe(signals: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
-    """id, kept, drop_reason ("" when kept; else the first rule that dropped the item), in signal order."""
-    return evaluate(signals, recipe)[0]
+    """The decisions of evaluate() alone."""
+    return evaluate(signals, recipe).decisions
 
 
 def rule_funnel(signals: pd.DataFrame, recipe: Recipe) -> list[dict]:
-    """Per rule in order: how many items it dropped and how many remain after it."""
-    return _evaluate(signals, recipe).funnel
+    """The funnel of evaluate() alone; callers wanting both call evaluate() once."""
+    return evaluate(signals, recipe).funnel
 
 
 def texts_for_export(texts: pd.Series, signals: pd.DataFrame, recipe: Recipe) -> pd.Series:

@@ -271,3 +271,18 @@ def items_by_ids(principal: Principal | None, item_ids: list[str]) -> pd.DataFra
     frame = pd.DataFrame(rows, columns=["item_id", "title", "text", "url", "source_id"])
     frame.insert(0, "id", frame["item_id"].astype(str))
     return frame.drop(columns=["item_id"])
+
+
+PREVIEW_CHARS = 300
+
+
+def with_item_texts(principal: Principal | None, rows: pd.DataFrame, id_column: str = "id",
+                    text_chars: int = PREVIEW_CHARS) -> pd.DataFrame:
+    """`rows` (a sample: run records, predictions, cluster members) with each item's title and the start of its
+    text beside it, for a page to show. Items the principal may not read get empty strings, as if missing."""
+    keys = rows[id_column].astype(str).tolist()
+    found = items_by_ids(principal, keys).set_index("id")
+    titles = found["title"].fillna("").astype(str).to_dict()
+    texts = found["text"].fillna("").astype(str).str.slice(0, text_chars).to_dict()
+    return rows.drop(columns=[c for c in ("title", "text") if c in rows.columns]).assign(
+        title=[titles.get(key, "") for key in keys], text=[texts.get(key, "") for key in keys])

@@ -16,8 +16,7 @@ import pandas as pd
 from core import tenancy
 from core.auth import Principal
 from core.refine.cache import SignalCache
-from core.refine.executor import InProcessExecutor, ProcessPoolExecutor
-from core.refine.pipeline import compute_signals
+from core.refine.pipeline import compute_signals, executor_for
 from core.refine.recipe import Recipe, default_recipe, default_recipe_names, parse_recipe
 from core.refine.rules import evaluate, texts_for_export
 from core.refine.runs import RefineError, fail_run, finish_run, load_items, start_run
@@ -25,7 +24,6 @@ from core.refine.signals.learned import registry_with_learned_quality, scorer_fo
 from core.store import lake
 
 Progress = Callable[[float, str], None]
-PROCESS_POOL_FROM = 4000  # below this, starting worker processes costs more than it saves
 
 
 def recipe_for(app: str) -> Recipe:
@@ -51,16 +49,17 @@ def _params_for(dataset: dict, recipe: Recipe):
 
 
 def dataset_signals(principal: Principal | None, dataset_name: str, recipe: Recipe | None = None,
-                    progress: Progress | None = None, workers: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Compute (reusing the per-family cache) the signals of every item; returns (items, signals)."""
+                    progress: Progress | None = None, workers: int | None = None,
+                    use_cache: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compute (reusing the per-family cache unless use_cache is False) the signals of every item;
+    returns (items, signals). workers: processes for the signal batches (None: by size, see executor_for)."""
     dataset = tenancy.dataset_for(principal, dataset_name, action="compute signals")
     recipe = recipe or recipe_for(dataset["app"])
     items = load_items(dataset["id"])
     if items.empty:
         raise RefineError(f"Dataset '{dataset_name}' has no items yet.")
-    cache = SignalCache(lake.zone_path("processed", dataset_name, "signal-cache"))
-    executor = ProcessPoolExecutor(workers) if len(items) >= PROCESS_POOL_FROM and workers > 1 \
-        else InProcessExecutor()
+    cache = SignalCache(lake.zone_path("processed", dataset_name, "signal-cache")) if use_cache else None
+    executor = executor_for(len(items), workers)
     # A dataset with its own quality model (ML Lab) also gets the learned_quality column.
     scorer = scorer_for(principal, dataset_name)
     registry = registry_with_learned_quality(scorer) if scorer is not None else None
@@ -73,13 +72,16 @@ def dataset_signals(principal: Principal | None, dataset_name: str, recipe: Reci
 
 def preview(signals: pd.DataFrame, recipe: Recipe) -> dict:
     """What a recipe would do to cached signals: decisions and the per-rule funnel (no writes)."""
-    decisions, funnel = evaluate(signals, recipe)  # one pass gives both
-    return {"decisions": decisions, "funnel": funnel}
+    outcome = evaluate(signals, recipe)  # one pass gives both
+    return {"decisions": outcome.decisions, "funnel": outcome.funnel}
 
 
 def refine_dataset(principal: Principal | None, dataset_name: str, recipe: Recipe | dict | None = None,
-                   job_id: int | None = None, progress: Progress | None = None) -> dict:
-    """Run a recipe over a dataset and record it: RefinementRun, one record per item, validated file."""
+                   job_id: int | None = None, progress: Progress | None = None, workers: int | None = None,
+                   use_cache: bool = True) -> dict:
+    """Run a recipe over a dataset and record it: RefinementRun, one record per item, validated file.
+
+    workers and use_cache: as for dataset_signals."""
     notify = progress or (lambda fraction, message: None)
     dataset = tenancy.dataset_for(principal, dataset_name, action="refine datasets")
     if isinstance(recipe, dict):
@@ -89,10 +91,11 @@ def refine_dataset(principal: Principal | None, dataset_name: str, recipe: Recip
     try:
         started = time.perf_counter()
         items, signals = dataset_signals(principal, dataset_name, recipe,
-                                         progress=lambda f, m: notify(0.02 + 0.8 * f, m))
+                                         progress=lambda f, m: notify(0.02 + 0.8 * f, m), workers=workers,
+                                         use_cache=use_cache)
         signals_s = time.perf_counter() - started
         notify(0.85, "Applying the recipe")
-        decisions, funnel = evaluate(signals, recipe)
+        decisions, funnel = evaluate(signals, recipe)  # one pass: the decisions and the funnel agree
         texts = texts_for_export(items["text"], signals, recipe)
         notify(0.9, "Writing the run and the validated items")
         timings = {"signals_s": round(signals_s, 3), "total_s": round(time.perf_counter() - started, 3)}

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from core import audit, tenancy
 from core.auth import Principal
-from core.packaging.licenses import normalize_license
+from core.licenses import normalize_license
 from core.safe_names import UnsafeNameError, safe_name
 from core.sources.buckets import BucketError, bucket_filesystem, list_objects, parse_bucket_url, upload_package
 from core.sources.ingest import ORIGINS

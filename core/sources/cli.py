@@ -26,10 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     ingest.set_defaults(handler=_cmd_ingest)
 
     scrape = sub.add_parser("scrape", help="Crawl saved sources, or the local demo sites, into the raw store.",
-                            description="Crawl saved sources (by name) or, with --demo, the built-in demo sites "
-                                        "served on 127.0.0.1. Runs the same job as the Sources page.")
+                            description="Crawl saved sources (by name; social sources collect new public posts) "
+                                        "or, with --demo / --demo-social, the built-in demo sites or demo "
+                                        "Mastodon and Bluesky servers on 127.0.0.1. Runs the same job as the "
+                                        "Sources page.")
     scrape.add_argument("sources", nargs="*", metavar="SOURCE", help="saved source names")
     scrape.add_argument("--demo", action="store_true", help="start the local demo sites and crawl them")
+    scrape.add_argument("--demo-social", action="store_true",
+                        help="start the local demo Mastodon and Bluesky servers and collect their posts")
     scrape.set_defaults(handler=_cmd_scrape)
 
     extract = sub.add_parser("extract", help="Extract an article or a listing from HTML files or URLs.",
@@ -119,11 +123,12 @@ def _cmd_scrape(args: argparse.Namespace) -> int:
     from core.bootstrap import init_workbench
     from core.store.jobs import run_foreground
 
-    if not args.demo and not args.sources:
-        print("error: name saved sources to scrape, or pass --demo", file=sys.stderr)
+    if not args.demo and not args.demo_social and not args.sources:
+        print("error: name saved sources to scrape, or pass --demo or --demo-social", file=sys.stderr)
         return 2
     init_workbench()
-    outcome = run_foreground("scrape", {"demo": args.demo, "sources": args.sources}, cli_principal(), echo=print)
+    outcome = run_foreground("scrape", {"demo": args.demo, "demo_social": args.demo_social, "sources": args.sources},
+                             cli_principal(), echo=print)
     if outcome["status"] != "succeeded":
         print(f"error: {outcome['error']}", file=sys.stderr)
         return 1

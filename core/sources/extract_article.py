@@ -10,6 +10,7 @@ lowered it to 0.972 (precision drops on short pages), which is why the threshold
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 
@@ -22,7 +23,7 @@ from core.sources.structured_data import parse_html_tree
 log = logging.getLogger(__name__)
 
 ARTICLE_FIELDS = (
-    "title", "author", "date", "language", "text", "description", "sitename", "tags", "url", "image",
+    "title", "author", "date", "language", "text", "description", "sitename", "tags", "url", "image", "section",
 )
 # Below this many characters a precision-mode result is suspicious enough to try recall mode.
 _SHORT_TEXT_CHARS = 250
@@ -30,6 +31,21 @@ _SHORT_TEXT_CHARS = 250
 _DETECTION_MIN_CHARS = 200
 _LANGUAGE_SAMPLE_CHARS = 1000
 _LANGUAGE_CODE = re.compile(r"^([a-z]{2})(?:[-_][a-z0-9]+)*$", re.IGNORECASE)
+# A section label ("Sport", "Politik", "World › Europe") is a few words at most.
+_MAX_LABEL_CHARS, _MAX_LABEL_WORDS = 40, 4
+_BREADCRUMB_SEPARATORS = re.compile(r"\s*[›>»/|·•]\s*")
+# Where a page names the section an article belongs to: section meta tags, breadcrumbs, kicker/category
+# elements and the site's navigation links (a label that repeats a menu entry is the menu's, not prose).
+_CLASS_OR_ID = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_SECTION_LABEL_XPATH = " | ".join([
+    "//meta[@property='article:section' or @name='article:section' or @name='section' "
+    "or @property='og:section' or @name='category']/@content",
+    f"//*[contains({_CLASS_OR_ID}, 'breadcrumb')]//text()",
+    "//*[@itemtype and contains(@itemtype, 'BreadcrumbList')]//text()",
+    *(f"//*[not(self::section) and not(self::body) and not(self::article) and contains({_CLASS_OR_ID}, '{word}')]"
+      "//text()" for word in ("section", "category", "kicker", "rubric", "eyebrow", "ressort", "overline")),
+    "//nav//a//text()",
+])
 
 
 def empty_article() -> dict:
@@ -81,6 +97,51 @@ def language_hint(text: str, html: str = "") -> str | None:
     return _declared_language(html) if html else None
 
 
+def _label_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def page_section_labels(html: str, known: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    """Short labels the page gives its sections (casefolded -> as written), plus the `known` ones."""
+    tree = parse_html_tree(html)
+    found = list(known)
+    if tree is not None:
+        # lxml refuses some broken markup: no labels then, and the text stays as it is.
+        with contextlib.suppress(ValueError):
+            found += [str(value) for value in tree.xpath(_SECTION_LABEL_XPATH)]
+    labels: dict[str, str] = {}
+    for value in found:
+        label = " ".join(value.split())
+        if label and len(label) <= _MAX_LABEL_CHARS and len(label.split()) <= _MAX_LABEL_WORDS:
+            labels.setdefault(_label_key(label), label)
+    return labels
+
+
+def strip_section_label(text: str, labels: dict[str, str]) -> tuple[str, str | None]:
+    """(text without a leading section label line, the label) when the first line is only a label the page
+    names as a section (or a breadcrumb of them); otherwise the text unchanged and None.
+
+    Only a whole first line followed by more text goes: prose that merely starts with "Sport" stays.
+    """
+    first, newline, rest = text.partition("\n")
+    if not newline or not rest.strip() or len(first.strip()) > 3 * _MAX_LABEL_CHARS:
+        return text, None
+    parts = [part for part in _BREADCRUMB_SEPARATORS.split(first.strip()) if part]
+    if not parts or any(_label_key(part) not in labels for part in parts):
+        return text, None
+    return rest.lstrip(), labels[_label_key(parts[-1])]
+
+
+def with_section_label_stripped(extracted: dict, html: str | bytes) -> dict:
+    """An article extracted before section labels were stripped (it has no "section" key), with the
+    leading label stripped now from its stored page; a newer extraction is returned as it is."""
+    if "section" in extracted or not isinstance(extracted.get("text"), str):
+        return extracted
+    labels = page_section_labels(as_html_text(html), list(extracted.get("tags") or []))
+    text, section = strip_section_label(extracted["text"], labels)
+    return {**extracted, "text": text, "section": section}
+
+
 def extract_article(html: str, url: str | None = None) -> dict:
     """Title, author, date (ISO), language, main text and metadata of an article page.
 
@@ -100,7 +161,10 @@ def extract_article(html: str, url: str | None = None) -> dict:
             document, text = recall_document, recall_document.text
     if not text.strip():
         text = _baseline_text(html)
-    article["text"] = text.strip()
+    known_sections = list((document.categories or []) if document is not None else [])
+    article["text"], article["section"] = strip_section_label(
+        text.strip(), page_section_labels(html, known_sections)
+    )
     if document is not None:
         article.update(
             title=document.title, author=document.author, date=document.date,

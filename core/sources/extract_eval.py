@@ -16,7 +16,7 @@ from pathlib import Path
 from core.sources.extract_article import extract_article
 from core.sources.extract_listing import extract_listing
 from core.sources.html_text import read_html_file
-from core.sources.listing_values import normalise_currency
+from core.values import normalise_currency
 
 LISTING_SCORED_FIELDS = ("price", "availability", "sku", "brand", "gtin", "mpn", "currency")
 _WORD = re.compile(r"\w+")

@@ -11,7 +11,15 @@ from core.sources.listing_meta import LOOSE_ITEMPROPS, fields_from_meta
 from core.sources.listing_recipe import apply_recipe, compile_recipe
 from core.sources.listing_structured import main_entity_fields
 from core.sources.listing_text import classify_stock_phrase, fields_from_visible_text
-from core.sources.listing_values import (
+from core.sources.structured_data import (
+    json_ld_nodes,
+    loose_itemprops,
+    meta_values,
+    microdata_nodes,
+    parse_html_tree,
+    rdfa_nodes,
+)
+from core.values import (
     IN_STOCK,
     absolute_url,
     normalise_availability,
@@ -21,14 +29,6 @@ from core.sources.listing_values import (
     normalise_gtin,
     normalise_text,
     parse_price,
-)
-from core.sources.structured_data import (
-    json_ld_nodes,
-    loose_itemprops,
-    meta_values,
-    microdata_nodes,
-    parse_html_tree,
-    rdfa_nodes,
 )
 
 LISTING_FIELDS = (

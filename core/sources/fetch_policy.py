@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.config import Settings
 from core.sources.allowlist import normalise_host
 
-DEFAULT_USER_AGENT = "DataBrokerWorkbench/0.1 (+contact)"
+# Policy field -> the setting it follows. The Settings class is the one source of the defaults: a policy built
+# without settings (FetchPolicy()) has the values the settings have when nothing overrides them.
+SETTING_OF_FIELD = {"user_agent": "scraper_user_agent", "obey_robots": "scraper_obey_robots",
+                    "per_host_delay_s": "scraper_per_host_delay_s",
+                    "per_host_concurrency": "scraper_per_host_concurrency", "timeout_s": "scraper_timeout_s",
+                    "retries": "scraper_retries", "max_redirects": "scraper_max_redirects"}
+BYTES_PER_MB = 1024 * 1024
+
+
+def _setting_default(name: str):
+    return Settings.model_fields[name].default
+
 # Transient answers worth another try; 501/505 say the server will never do it.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -16,19 +28,19 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 class FetchPolicy:
     """Politeness and robustness settings, like Scrapy's: one object, sane defaults."""
 
-    user_agent: str = DEFAULT_USER_AGENT
-    obey_robots: bool = True
-    per_host_delay_s: float = 1.0  # a larger robots.txt Crawl-delay wins
-    per_host_concurrency: int = 2
+    user_agent: str = _setting_default("scraper_user_agent")
+    obey_robots: bool = _setting_default("scraper_obey_robots")
+    per_host_delay_s: float = _setting_default("scraper_per_host_delay_s")  # a larger robots.txt Crawl-delay wins
+    per_host_concurrency: int = _setting_default("scraper_per_host_concurrency")
     total_concurrency: int = 8
-    timeout_s: float = 15.0  # one attempt, connect + headers + body, cut hard at this time
+    timeout_s: float = _setting_default("scraper_timeout_s")  # one attempt, connect + headers + body, cut hard
     deadline_s: float | None = None  # the whole fetch (redirects, retries, backoff); None: timeout_s
-    retries: int = 3  # extra attempts on 429, 5xx and connection errors
+    retries: int = _setting_default("scraper_retries")  # extra attempts on 429, 5xx and connection errors
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     max_retry_after_s: float = 120.0  # a longer Retry-After is reported, not slept through
-    max_page_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
+    max_page_bytes: int = int(_setting_default("scraper_max_page_mb") * BYTES_PER_MB)
+    max_redirects: int = _setting_default("scraper_max_redirects")
     conditional_requests: bool = True
     # Exact (host, port) pairs of the network allow-list (NETWORK_ALLOWLIST, admin entries) that may
     # be private; the demo sites' own ports are allowed while they run, whatever the policy says.
@@ -66,17 +78,9 @@ class FetchPolicy:
     def from_settings(cls, settings, **overrides) -> FetchPolicy:
         """The policy the workbench settings (SCRAPER_*, NETWORK_ALLOWLIST) describe; admin-added
         allow-list entries come from `allowlist_admin.workbench_allowlist`, passed as an override."""
-        values = dict(
-            user_agent=settings.scraper_user_agent,
-            obey_robots=settings.scraper_obey_robots,
-            per_host_delay_s=settings.scraper_per_host_delay_s,
-            per_host_concurrency=settings.scraper_per_host_concurrency,
-            timeout_s=settings.scraper_timeout_s,
-            retries=settings.scraper_retries,
-            max_page_bytes=int(settings.scraper_max_page_mb * 1024 * 1024),
-            max_redirects=settings.scraper_max_redirects,
-            allowed_endpoints=settings.network_allowlist_endpoints,
-        )
+        values = {name: getattr(settings, setting) for name, setting in SETTING_OF_FIELD.items()}
+        values.update(max_page_bytes=int(settings.scraper_max_page_mb * BYTES_PER_MB),
+                      allowed_endpoints=settings.network_allowlist_endpoints)
         return cls(**{**values, **overrides})
 
 

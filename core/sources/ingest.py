@@ -19,7 +19,7 @@ from sqlmodel import select
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.config import get_settings
-from core.packaging.licenses import is_valid_license, normalize_license
+from core.licenses import is_valid_license, normalize_license
 from core.privacy.suppression import SUPPRESSED_REASON, drop_suppressed
 from core.safe_names import UnsafeNameError, safe_name, upload_base_name, upload_path_name
 from core.sources.standardize import is_record, standardize_document
@@ -163,7 +163,8 @@ def upload_documents(parsed: ParsedFile, dataset: str, filename: str, provenance
             "source_id": source_id, "url": f"upload://{dataset}/{binary.name}", "fetched_at": fetched_at,
             "content_hash": content_hash(binary.data), "raw_content": "",
             "metadata": {**base, "file": binary.name, "kind": "binary", "mime_type": binary.mime_type,
-                         "bytes": len(binary.data), "gridfs_id": gridfs_id, "filename": binary.name},
+                         "bytes": len(binary.data), "gridfs_id": gridfs_id, "filename": binary.name,
+                         **({"container": binary.container} if binary.container else {})},
         })
     return documents, len(parsed.binaries)
 
@@ -175,14 +176,15 @@ def _member_format(name: str) -> str:
 
 
 def check_type_limits(filename: str, data: bytes, parsed: ParsedFile, settings) -> None:
-    """UploadError when a text file, or an image or audio file (alone or in an archive), exceeds its type's limit."""
+    """UploadError when a text file, or an image, audio or video file (alone or in an archive), exceeds its
+    type's limit."""
     megabyte = 1024 * 1024
     if parsed.format not in ("binary", "zip") and len(data) > settings.upload_max_text_mb * megabyte:
         raise UploadError(f"{filename} is {len(data) / megabyte:.1f} MB; text and table uploads are limited to "
                           f"{settings.upload_max_text_mb} MB (setting upload_max_text_mb).")
     for binary in parsed.binaries:
-        kind = "image" if binary.mime_type.startswith("image/") else "audio"
-        limit = settings.upload_max_image_mb if kind == "image" else settings.upload_max_audio_mb
+        kind = binary.mime_type.split("/")[0] if binary.mime_type.startswith(("image/", "video/")) else "audio"
+        limit = getattr(settings, f"upload_max_{kind}_mb")
         if len(binary.data) > limit * megabyte:
             raise UploadError(f"{binary.name} is {len(binary.data) / megabyte:.1f} MB; {kind} files are limited "
                               f"to {limit} MB (setting upload_max_{kind}_mb). Nothing was ingested.")

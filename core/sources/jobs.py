@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 DEMO_LICENSE = "CC-BY-4.0"
 _demo_lock = threading.Lock()
 _demo_sites = None
+_demo_social = None
 
 
 def demo_sites():
@@ -36,6 +37,34 @@ def demo_sites():
         if _demo_sites is None:
             _demo_sites = DemoSites.start()
         return _demo_sites
+
+
+def demo_social():
+    """The local demo Mastodon and Bluesky servers, started once per process on loopback ports."""
+    global _demo_social
+    from core.sources.demo_web.social import DemoSocial
+
+    with _demo_lock:
+        if _demo_social is None:
+            _demo_social = DemoSocial.start()
+        return _demo_social
+
+
+def register_demo_social_sources(principal: Principal) -> list[str]:
+    """Save the demo social servers' sources (app "social") for the principal, as for the demo sites."""
+    from core.sources.demo_web.social import demo_social_configs
+
+    names = []
+    for config in demo_social_configs(demo_social()):
+        name = config.pop("source_id")
+        try:
+            save_source(principal, name, "social", "social", {**config, "dataset": "demo-social",
+                                                                "per_host_delay_s": 0.0})
+        except PermissionDenied:
+            raise PermissionDenied("The demo social sources belong to the account that first collected them; "
+                                   "sign in as that account (or an admin) to collect them again.") from None
+        names.append(name)
+    return names
 
 
 def fetch_policy(source: dict):
@@ -118,8 +147,14 @@ def collect_source(ctx: JobContext, name: str, share: tuple[float, float],
         ctx.progress(start + width * fraction, f"{name}: {message}")
 
     config = {**source["config"], "source_id": name, "app": app, "kind": source["kind"]}
-    report = crawl_source(config, fetch_policy(source), sink, progress=progress, should_stop=ctx.should_stop,
-                          conditional_cache=cache)
+    if source["kind"] == "social":  # public posts through a platform's API, not pages (social_collect.py)
+        from core.sources.social_collect import collect_social_source
+
+        report = collect_social_source(config, fetch_policy(source), sink, str(source["id"]), progress=progress,
+                                       should_stop=ctx.should_stop)
+    else:
+        report = crawl_source(config, fetch_policy(source), sink, progress=progress, should_stop=ctx.should_stop,
+                              conditional_cache=cache)
     lake.write_json(cache, cache_path)
     for url, reason in report.errors[:500]:
         ctx.log(f"error {url}: {reason}")
@@ -131,11 +166,15 @@ def collect_source(ctx: JobContext, name: str, share: tuple[float, float],
 
 @job_function("scrape")
 def scrape_job(ctx: JobContext, params: dict) -> dict:
-    """params: {"sources": [names]} or {"demo": true}; "user_id" of who started it."""
+    """params: {"sources": [names]}, {"demo": true} or {"demo_social": true}; "user_id" of who started it."""
     names = list(params.get("sources") or [])
     if params.get("demo"):
         names = register_demo_sources(ctx.principal)
         ctx.log(f"Demo sites running: {', '.join(names)}")
+    if params.get("demo_social"):
+        social_names = register_demo_social_sources(ctx.principal)
+        names += social_names
+        ctx.log(f"Demo social servers running: {', '.join(social_names)}")
     if not names:
         raise ValueError("Choose at least one source to scrape.")
     results = {}

@@ -1,7 +1,7 @@
 """Listing fields from OpenGraph/product <meta> tags and itemprop attributes outside any itemscope."""
 from __future__ import annotations
 
-from core.sources.listing_values import (
+from core.values import (
     absolute_url,
     normalise_availability,
     normalise_code,

@@ -73,12 +73,6 @@ NOT_SELLING_PRICE_TOKENS = frozenset({
 CURRENCY_HINT = re.compile(
     r"[$€£¥₹₽₩₪฿₫₴₺]|\b(?:zł|kč|lei|kn|rs|kr|руб|грн|ft)\b\.?|円|元|ر\.س|د\.إ|\b[A-Z]{3}\b", re.IGNORECASE)
 
-# Query parameters that carry a product number in shop URLs.
-URL_ID_PARAMETERS = frozenset({
-    "pid", "productid", "product_id", "product", "itemid", "item_id", "item", "sku", "id", "articleid",
-    "article_id", "prodid", "prod_id", "goodsid", "goods_id", "iid",
-})
-
 BEDROOMS = re.compile(
     r"\b(\d{1,2})\s*-?\s*(?:bed(?:room)?s?|bd|chambres?|schlafzimmer|dormitorios?|habitaciones"
     r"|camere da letto|sypialni[ea]?|slaapkamers?|спальн\w*)\b", re.IGNORECASE)

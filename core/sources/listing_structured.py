@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from core.sources.listing_values import (
+from core.sources.structured_data import iter_nodes, short_type_names
+from core.values import (
     IN_STOCK,
     OUT_OF_STOCK,
     SQUARE_METRES_PER_SQUARE_FOOT,
@@ -18,7 +19,6 @@ from core.sources.listing_values import (
     parse_price,
     whole_if_integral,
 )
-from core.sources.structured_data import iter_nodes, short_type_names
 
 PRODUCT_TYPES = frozenset({
     "product", "productgroup", "productmodel", "individualproduct", "someproducts", "vehicle", "car",

@@ -23,7 +23,8 @@ from core.sources.listing_phrases import (
     OUT_OF_STOCK_PHRASE,
     PRICE_TOKEN,
 )
-from core.sources.listing_values import (
+from core.sources.visible_text import AncestryCache, Chunk, attribute_tokens, display_width, visible_chunks
+from core.values import (
     IN_STOCK,
     OUT_OF_STOCK,
     SQUARE_METRES_PER_SQUARE_FOOT,
@@ -35,7 +36,6 @@ from core.sources.listing_values import (
     parse_price,
     whole_if_integral,
 )
-from core.sources.visible_text import AncestryCache, Chunk, attribute_tokens, display_width, visible_chunks
 
 _LABEL_SEPARATORS = ":：#"
 _LABEL_PUNCTUATION = " .:#：-–()[]〈〉【】「」（）"

@@ -9,13 +9,13 @@ from sqlmodel import select
 
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
-from core.packaging.licenses import is_valid_license, normalize_license
+from core.licenses import is_valid_license, normalize_license
 from core.sources.crawl_config import network_policy_problem, without_network_policy
 from core.store.models import Source
 from core.store.raw import validate_app_name
 from core.store.sql import session_scope
 
-KINDS = ("feed", "sitemap", "listing_index", "json_api", "url_list", "bucket")
+KINDS = ("feed", "sitemap", "listing_index", "json_api", "url_list", "bucket", "social")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$")
 
 
@@ -35,6 +35,8 @@ def save_source(principal: Principal, name: str, app: str, kind: str, config: di
     validate_app_name(app)
     if kind == "bucket":
         config = _bucket_config(config, license)
+    elif kind == "social":
+        config = _social_config(principal, config, license, robots_override)
     else:
         config = _crawl_config(principal, config, license, robots_override)
     with session_scope() as session:
@@ -88,6 +90,20 @@ def _bucket_config(config: dict, license: str | None) -> dict:
     if config.get("attested") is not True:
         raise SourceError("Confirm that you have the right to supply the bucket's data; the source was not saved.")
     return cleaned
+
+
+def _social_config(principal: Principal, config: dict, license: str | None, robots_override: bool) -> dict:
+    """Public posts from a Mastodon-compatible server or Bluesky's public API (core/sources/social_config.py)."""
+    from core.sources.social_config import SocialConfigError, check_social_config
+
+    if license and not is_valid_license(license):
+        raise SourceError(f"'{license}' is not an SPDX licence identifier.")
+    if robots_override and principal.role != "admin":
+        raise SourceError("Only an admin can override robots.txt for a source.")
+    try:
+        return check_social_config(config)
+    except SocialConfigError as exc:
+        raise SourceError(str(exc)) from None
 
 
 def list_sources(principal: Principal | None) -> list[dict]:

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from core.sources import listing_values
+from core import values
 
 LISTING_APPS = {"marketplace", "property"}
 TEXT_KEYS = ("text", "body", "content", "article", "articleBody", "description", "summary")
@@ -27,7 +27,7 @@ def parse_price(value: Any) -> tuple[float | None, str | None]:
     if isinstance(value, dict):
         amount, _ = parse_price(value.get("amount") or value.get("price") or value.get("value"))
         return amount, normalize_currency(value.get("currency"))
-    amount, currency = listing_values.parse_price(value, placeholders_are_missing=False)
+    amount, currency = values.parse_price(value, placeholders_are_missing=False)
     return amount, normalize_currency(currency)
 
 
@@ -36,7 +36,7 @@ def normalize_currency(value: Any) -> str | None:
     checks can report it rather than it silently disappearing."""
     if not value or not isinstance(value, str):
         return None
-    known = listing_values.normalise_currency(value)
+    known = values.normalise_currency(value)
     if known:
         return known
     value = value.strip()
@@ -80,6 +80,7 @@ def _first(source: dict, keys: tuple[str, ...]) -> str | None:
 
 
 NAVIGATION_KINDS = {"feed", "index"}  # pages that lead to records but are not records themselves
+MEDIA_MODALITY = {"image": "image", "audio": "audio", "video": "video"}  # mime type prefix -> data_type
 
 
 def is_record(doc: dict) -> bool:
@@ -91,7 +92,7 @@ def standardize_document(doc: dict, app: str) -> dict:
     metadata = doc.get("metadata") or {}
     kind = metadata.get("kind")
     if kind == "binary":
-        modality = "image" if str(metadata.get("mime_type", "")).startswith("image/") else "audio"
+        modality = MEDIA_MODALITY.get(str(metadata.get("mime_type", "")).split("/")[0], "audio")
         return {"data_type": modality, "title": metadata.get("filename"), "text": "",
                 "fields": {k: metadata.get(k) for k in ("filename", "mime_type", "bytes", "gridfs_id")}}
     source = _source_fields(doc, metadata)
@@ -109,6 +110,10 @@ def standardize_document(doc: dict, app: str) -> dict:
 
 def _source_fields(doc: dict, metadata: dict) -> dict:
     if metadata.get("extracted"):
+        if metadata.get("kind") == "article":  # crawled before section labels were stripped at extraction
+            from core.sources.extract_article import with_section_label_stripped
+
+            return with_section_label_stripped(dict(metadata["extracted"]), doc.get("raw_content") or "")
         return dict(metadata["extracted"])
     fmt = metadata.get("format")
     if fmt in ("csv", "jsonl", "json", "parquet", "api"):

@@ -30,7 +30,7 @@ from sqlmodel import select
 from core import audit, tenancy
 from core.auth import PermissionDenied, Principal, require_role
 from core.config import get_settings
-from core.packaging.licenses import normalize_license
+from core.licenses import normalize_license
 from core.privacy.suppression import SUPPRESSED_REASON
 from core.safe_names import UnsafeNameError, safe_name, upload_base_name, upload_path_name
 from core.sources.ingest import (

@@ -12,7 +12,6 @@ error; a row left running by a process that died is marked failed at start-up.
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import time
@@ -34,11 +33,9 @@ JobFunction = Callable[["JobContext", dict], dict]
 _REGISTRY: dict[str, JobFunction] = {}
 _ROLES: dict[str, tuple[str, ...]] = {}
 DATA_ROLES = ("supplier", "admin")
-# Modules whose import registers job functions; imported lazily so core.store stays light.
-JOB_MODULES = ("core.sources.jobs", "core.refine.jobs", "core.packaging.jobs", "ml.jobs", "ml.quality_model",
-               "core.apps.news.jobs", "core.apps.options.jobs", "core.apps.listings.monitor.jobs",
-               "core.apps.listings.property.jobs", "core.apps.listings.bot.jobs", "core.monitoring.jobs",
-               "core.sources.bucket_jobs", "core.privacy.jobs")
+# Called before a kind is looked up; the layer above installs them (core/job_kinds.py via core/bootstrap.py),
+# so this module never names the features that register jobs.
+_KIND_LOADERS: list[Callable[[], None]] = []
 MAX_LOG_CHARS = 200_000
 PROGRESS_WRITE_INTERVAL_S = 0.5
 
@@ -60,13 +57,15 @@ def job_function(kind: str, roles: tuple[str, ...] = DATA_ROLES) -> Callable[[Jo
     return register
 
 
+def add_kind_loader(loader: Callable[[], None]) -> None:
+    """Have `loader` (which imports the modules that register jobs) run before any kind is looked up."""
+    if loader not in _KIND_LOADERS:
+        _KIND_LOADERS.append(loader)
+
+
 def _load_job_modules() -> None:
-    for name in JOB_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not f"{name}.".startswith(f"{exc.name}."):  # only the feature module (or its package) may be missing
-                raise
+    for loader in list(_KIND_LOADERS):
+        loader()
 
 
 def _now() -> datetime:

@@ -204,18 +204,6 @@ class Feedback(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class ModelVersion(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_version"),)
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200)
-    version: str = Field(max_length=40)
-    kind: str = Field(max_length=50)
-    dataset_id: int | None = Field(default=None, foreign_key="dataset.id")
-    path: str | None = Field(default=None, max_length=1000)
-    metrics: dict = _json()
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 class AuditEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True)

@@ -27,7 +27,6 @@ from core.store.embedded_mongo import embedded_manager
 
 DB_PREFIX = "dbw_"
 COLLECTION = "documents"
-KNOWN_APPS = ("news", "marketplace", "property", "uploads", "api", "options")
 _APP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 DUPLICATE_KEY = 11000
 REQUIRED_KEYS = ("source_id", "url", "fetched_at", "content_hash", "raw_content", "metadata")

@@ -2,14 +2,23 @@
 
 A family is a pure function from a batch of items (plus the columns of the families it depends on)
 to a DataFrame of signal columns with the same index. Its (name, version) and the parameters it reads
-form its cache key, so bumping a version or changing a parameter recomputes exactly that family.
+form its cache key, so a new version or a changed parameter recomputes exactly that family.
+
+`SignalFamily.from_code` derives the version from the code itself: the source of the compute function,
+of the first-party functions and modules it names, and of every first-party module those import,
+transitively. Editing any of them (a price parser in core/sources, a stop-word list) invalidates the
+cached signals that depend on it; nothing is listed by hand, so nothing goes stale.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.util
+import inspect
 import json
 from dataclasses import asdict, dataclass, field
+from types import CodeType, FunctionType, ModuleType
 from typing import Callable, Iterable, Mapping
 
 import pandas as pd
@@ -61,6 +70,138 @@ class SignalParams:
 
 
 ComputeFn = Callable[[pd.DataFrame, SignalParams, pd.DataFrame], pd.DataFrame]
+# The packages whose code a family's version follows; a library's version is pinned in requirements.txt.
+FIRST_PARTY = ("core",)
+
+
+def _first_party(name: str | None) -> bool:
+    return bool(name) and any(name == root or name.startswith(root + ".") for root in FIRST_PARTY)
+
+
+def _resolve(module_name: str, package: str | None, level: int) -> str | None:
+    try:
+        return importlib.util.resolve_name("." * level + module_name, package) if level else module_name
+    except ImportError:
+        return None
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _module_imports(path: str, module_name: str, is_package: bool) -> tuple[str, ...]:
+    """First-party modules a source file imports, anywhere in it (deferred imports included)."""
+    with open(path, "rb") as handle:
+        tree = ast.parse(handle.read(), filename=path)
+    package = module_name if is_package else module_name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(node.module or "", package, node.level)
+            if base is None:
+                continue
+            found.add(base)
+            # `from core.refine.signals import clarity` imports a module; `from x import name` a name of x.
+            found.update(f"{base}.{alias.name}" for alias in node.names if _is_module(f"{base}.{alias.name}"))
+    return tuple(sorted(name for name in found if _first_party(name)))
+
+
+def _module_source(name: str) -> tuple[str, str, bool] | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return spec.origin, name, spec.submodule_search_locations is not None
+
+
+def _code_names(code: CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):  # lambdas, comprehensions and inner functions
+            names |= _code_names(const)
+    return names
+
+
+_PLAIN = (str, bytes, int, float, bool, type(None))
+
+
+def _stable_repr(value) -> str | None:
+    """A repr that is the same in every process (None when there is none: sets of strings are ordered by
+    a per-process hash seed, objects by address)."""
+    if isinstance(value, _PLAIN):
+        return repr(value)
+    if isinstance(value, (tuple, list, frozenset, set)):
+        parts = [_stable_repr(v) for v in value]
+        if None in parts:
+            return None
+        return f"{type(value).__name__}({', '.join(sorted(parts) if isinstance(value, (set, frozenset)) else parts)})"
+    return None
+
+
+def code_files(*parts: Callable | ModuleType) -> dict[str, str]:
+    """Every first-party source a family's code runs, {module or function name: source text}, transitively.
+
+    Functions of the compute function's own module (the family's adapters) count by their source and the
+    values of the plain constants they read, so editing one adapter leaves the other families alone;
+    anything else first-party they reach (a module, or another module's function or class) counts as its
+    whole file plus everything that file imports, deferred imports included."""
+    sources: dict[str, str] = {}
+    modules: list[str] = []
+    functions = [getattr(part, "func", part) for part in parts]  # functools.partial -> its function
+    home = next((f.__module__ for f in functions if isinstance(f, FunctionType)), None)
+    seen_functions: set[int] = set()
+    while functions:
+        part = functions.pop()
+        if isinstance(part, ModuleType):
+            modules.append(part.__name__)
+            continue
+        if id(part) in seen_functions or not isinstance(part, FunctionType) or not _first_party(part.__module__):
+            continue
+        seen_functions.add(id(part))
+        if part.__module__ != home:
+            modules.append(part.__module__)
+            continue
+        sources[f"{part.__module__}.{part.__qualname__}"] = inspect.getsource(part)
+        for name in sorted(_code_names(part.__code__)):
+            if name not in part.__globals__:
+                continue  # a builtin or an attribute name
+            value = part.__globals__[name]
+            if isinstance(value, ModuleType):
+                modules.append(value.__name__)
+            elif isinstance(value, FunctionType):
+                functions.append(value)
+            elif (constant := _stable_repr(value)) is not None:
+                sources[f"{part.__module__}.{name}"] = constant
+            elif _first_party(getattr(value, "__module__", None)) and value.__module__ != home:
+                modules.append(value.__module__)  # a class or callable object of another module
+            else:
+                modules.append(home)  # a value this cannot pin down: the whole adapter module counts
+    visited: set[str] = set()
+    while modules:
+        name = modules.pop()
+        if name in visited or not _first_party(name):
+            continue
+        visited.add(name)
+        found = _module_source(name)
+        if found is None:
+            continue
+        path, module_name, is_package = found
+        with open(path, encoding="utf-8") as handle:
+            sources[name] = handle.read()
+        modules.extend(_module_imports(path, module_name, is_package))
+    return sources
+
+
+def code_version(*parts: Callable | ModuleType) -> str:
+    """Short hash of every first-party source `parts` run (see code_files): it changes whenever they do."""
+    digest = hashlib.sha256()
+    for what, source in sorted(code_files(*parts).items()):
+        digest.update(f"{what}\0{source}\0".encode())
+    return digest.hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -77,6 +218,22 @@ class SignalFamily:
     columns: tuple[str, ...]
     depends_on: tuple[str, ...] = ()
     param_fields: tuple[str, ...] = ()
+
+    @classmethod
+    def from_code(
+        cls,
+        name: str,
+        compute: ComputeFn,
+        columns: tuple[str, ...],
+        *,
+        depends_on: tuple[str, ...] = (),
+        param_fields: tuple[str, ...] = (),
+        uses: tuple[ModuleType, ...] = (),
+    ) -> SignalFamily:
+        """A family whose version is the hash of its code (code_version of compute, plus `uses` for
+        modules it reaches in ways the code does not name, such as a name looked up at run time)."""
+        return cls(name, code_version(compute, *uses), compute, tuple(columns), tuple(depends_on),
+                   tuple(param_fields))
 
     def cache_key(self, params: SignalParams) -> str:
         suffix = f"-{params.digest(self.param_fields)}" if self.param_fields else ""

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.refine.signals.scoring import ramp_down, ramp_up, safe_ratio
+from core.refine.signals.scoring import SCORE_DECIMALS, bell, geometric_mean, safe_ratio, soft_down, soft_up
 from core.refine.signals.stopwords import ALL_STOP_WORDS, CJK_STOP_CHAR_PATTERN
 
 # Line, paragraph and n-gram statistics are stable long before 20 KB; capping keeps pathological
@@ -42,6 +42,9 @@ _SCRIPT_SCAN_MIN_EXTRA_BYTES = 0.15
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 _BULLETS = frozenset("•‣⁃◦▪▫●○■□-*–—·►▶✓✔➤")
 _TERMINAL_PUNCTUATION = frozenset(".!?\"'”’»)。！？…:;")
+# A sentence ends at . ! ? (optionally followed by closing quotes or brackets) before a space or the end.
+_SENTENCE_END = re.compile(r"[.!?。！？…]+[\"'”’»)\]]*(?=\s|$)")
+_WITHOUT_DIGITS = str.maketrans("", "", "0123456789")
 _GRAM_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _DOCUMENT_SHIFT = np.uint64(48)
 _STRADDLING_BITS = np.uint64(0xFFFF) << _DOCUMENT_SHIFT  # above MAX_DOCS_PER_CALL, so never a document
@@ -50,8 +53,9 @@ LINE_COUNT_COLUMNS = tuple(
     """
     word_count cjk_chars uncovered_script_chars symbol_count line_count bullet_lines ellipsis_lines
     punctuated_lines short_lines duplicate_lines duplicate_line_chars line_chars paragraph_count
-    duplicate_paragraphs duplicate_paragraph_chars paragraph_chars cjk_stop_chars
-    """.split()  # noqa: SIM905 - a word list reads better than 17 quoted names
+    duplicate_paragraphs duplicate_paragraph_chars paragraph_chars cjk_stop_chars sentence_ends digit_chars
+    sample_chars
+    """.split()  # noqa: SIM905 - a word list reads better than 20 quoted names
 )
 # The measures a user sees next to the score.
 CLARITY_MEASURES = tuple(
@@ -59,7 +63,8 @@ CLARITY_MEASURES = tuple(
     word_count mean_word_length symbol_word_ratio letter_word_ratio stop_word_ratio line_count
     bullet_line_ratio ellipsis_line_ratio punctuated_line_ratio short_line_ratio duplicate_line_frac
     duplicate_line_char_frac duplicate_paragraph_frac duplicate_paragraph_char_frac top_2gram_char_frac
-    top_3gram_char_frac top_4gram_char_frac cjk_ratio uncovered_script_ratio
+    top_3gram_char_frac top_4gram_char_frac cjk_ratio uncovered_script_ratio mean_sentence_words
+    digit_char_ratio
     """.split()  # noqa: SIM905 - a word list reads better than 17 quoted names
 )
 SPAM_MEASURES = ("content_word_count", "top_word_share")
@@ -105,6 +110,9 @@ def _line_counts(text: str, sample: str, tokens: int) -> tuple:
         len(paragraphs),
         *_duplicate_counts(paragraphs),
         len(CJK_STOP_CHAR_PATTERN.findall(sample)) if cjk_chars else 0,
+        len(_SENTENCE_END.findall(sample)),
+        len(sample) - len(sample.translate(_WITHOUT_DIGITS)),
+        len(sample),
     )
 
 
@@ -271,36 +279,89 @@ def _measures(texts: list[str], flag_words: frozenset[str]) -> pd.DataFrame:
     if flag_words:
         out["flag_word_present"] = words["flag_word_present"]
     out["uncovered_script_ratio"] = safe_ratio(raw["uncovered_script_chars"], words["token_chars"]).clip(0, 1)
+    # A line that does not end in punctuation (a heading, a menu entry) ends a sentence too.
+    sentences = raw["sentence_ends"] + raw["line_count"] - raw["punctuated_lines"]
+    out["mean_sentence_words"] = safe_ratio(words["tokens"], np.maximum(sentences, 1))
+    out["digit_char_ratio"] = safe_ratio(raw["digit_chars"], raw["sample_chars"])
     return out
 
 
-def clarity_score(measures: pd.DataFrame) -> np.ndarray:
-    """0..1: the product of one soft factor per heuristic, so any clear failure pulls the score down.
+# Typical running prose: about 20 words a sentence (news and encyclopedic text average 18-25); a spread of
+# 0.7 in log space gives 10 or 40 words 0.6, and menus (3 words) or unpunctuated walls (150) under 0.02.
+IDEAL_SENTENCE_WORDS, SENTENCE_SPREAD = 20.0, 0.7
+# Weights of the graded prose profile (a weighted geometric mean). Sentence shape and the share of function
+# words are the strongest single signs of running prose, so they weigh most.
+PROFILE_WEIGHTS = {
+    "sentence_length": 2.0,
+    "function_words": 2.0,
+    "alphabetic_tokens": 1.5,
+    "repeated_lines": 1.0,
+    "digits": 1.0,
+    "punctuated_lines": 1.0,
+    "short_lines": 0.5,
+}
 
-    The "good" ends are the published Gopher/C4/FineWeb cut-offs; the "bad" ends sit well past them.
+
+def clarity_score(measures: pd.DataFrame) -> np.ndarray:
+    """0..1: failure gates times a graded prose profile.
+
+    The gates are the published Gopher/C4/FineWeb heuristics as smooth logistic steps (0.95 at the
+    published cut-off, 0.05 well past it), multiplied, so any clear failure pulls the score down.
+    The profile is a weighted geometric mean of how prose-like the text is on continuous features
+    (sentence length, share of function words and alphabetic tokens, repeated lines, digits, punctuated
+    and short lines), so texts that all pass the gates still get different scores.
     Tests that only make sense for space-separated text with a stop list, or for texts with several
     lines, are neutral (1) where they cannot judge.
     """
-    m = measures
+    if not len(measures):
+        return np.zeros(0)
+    return np.round(_gates(measures) * _prose_profile(measures), SCORE_DECIMALS)
+
+
+def _gates(m: pd.DataFrame) -> np.ndarray:
     word_based = (m["cjk_ratio"] < 0.3).to_numpy() & (m["uncovered_script_ratio"] < 0.3).to_numpy()
     multi_line = (m["line_count"] >= 3).to_numpy()
     mean_length = m["mean_word_length"]
+    no_words = m["word_count"].to_numpy() == 0
     factors = [
-        ramp_up(m["word_count"], 1, 20),
-        np.where(word_based, ramp_up(mean_length, 2, 3) * ramp_down(mean_length, 10, 15), 1.0),
-        ramp_down(m["symbol_word_ratio"], 0.1, 0.3),
-        np.where(word_based, ramp_up(m["letter_word_ratio"], 0.5, 0.8), 1.0),
-        np.where(word_based, ramp_up(m["stop_word_ratio"], 0.02, 0.1), 1.0),
-        np.where(multi_line, ramp_down(m["bullet_line_ratio"], 0.5, 0.9), 1.0),
-        np.where(multi_line, ramp_down(m["ellipsis_line_ratio"], 0.2, 0.5), 1.0),
-        np.where(multi_line, ramp_up(m["punctuated_line_ratio"], 0.1, 0.4), 1.0),
-        np.where(multi_line, ramp_down(m["short_line_ratio"], 0.67, 0.9), 1.0),
-        ramp_down(m["duplicate_line_frac"], 0.3, 0.6),
-        ramp_down(m["duplicate_line_char_frac"], 0.2, 0.5),
-        ramp_down(m["duplicate_paragraph_frac"], 0.3, 0.6),
-        ramp_down(m["duplicate_paragraph_char_frac"], 0.2, 0.5),
-        ramp_down(m["top_2gram_char_frac"], 0.2, 0.4),
-        ramp_down(m["top_3gram_char_frac"], 0.18, 0.36),
-        ramp_down(m["top_4gram_char_frac"], 0.16, 0.32),
+        np.where(no_words, 0.0, soft_up(m["word_count"], 3, 20)),
+        np.where(word_based, soft_up(mean_length, 2, 3) * soft_down(mean_length, 10, 15), 1.0),
+        soft_down(m["symbol_word_ratio"], 0.1, 0.3),
+        np.where(word_based, soft_up(m["letter_word_ratio"], 0.5, 0.8), 1.0),
+        np.where(word_based, soft_up(m["stop_word_ratio"], 0.02, 0.1), 1.0),
+        np.where(multi_line, soft_down(m["bullet_line_ratio"], 0.5, 0.9), 1.0),
+        np.where(multi_line, soft_down(m["ellipsis_line_ratio"], 0.2, 0.5), 1.0),
+        np.where(multi_line, soft_up(m["punctuated_line_ratio"], 0.1, 0.4), 1.0),
+        np.where(multi_line, soft_down(m["short_line_ratio"], 0.67, 0.9), 1.0),
+        soft_down(m["duplicate_line_frac"], 0.3, 0.6),
+        soft_down(m["duplicate_line_char_frac"], 0.2, 0.5),
+        soft_down(m["duplicate_paragraph_frac"], 0.3, 0.6),
+        soft_down(m["duplicate_paragraph_char_frac"], 0.2, 0.5),
+        soft_down(m["top_2gram_char_frac"], 0.2, 0.4),
+        soft_down(m["top_3gram_char_frac"], 0.18, 0.36),
+        soft_down(m["top_4gram_char_frac"], 0.16, 0.32),
     ]
-    return np.prod(np.vstack(factors), axis=0) if len(m) else np.zeros(0)
+    # A gate far on its good side gives 1 - 1e-9, not 1: only the product's order matters, and rounding it
+    # keeps a clean text's gates at exactly 1 so the profile alone grades it.
+    return np.round(np.prod(np.vstack(factors), axis=0), 6)
+
+
+def _prose_profile(m: pd.DataFrame) -> np.ndarray:
+    word_based = (m["cjk_ratio"] < 0.3).to_numpy() & (m["uncovered_script_ratio"] < 0.3).to_numpy()
+    multi_line = (m["line_count"] >= 3).to_numpy()
+    neutral = np.ones(len(m))
+    features = {
+        "sentence_length": np.where(
+            word_based, bell(m["mean_sentence_words"], IDEAL_SENTENCE_WORDS, SENTENCE_SPREAD), neutral
+        ),
+        # The short stop lists cover about a third of the words of running prose in their languages;
+        # keyword lists and menus have almost none.
+        "function_words": np.where(word_based, 1 - np.exp(-m["stop_word_ratio"].to_numpy() / 0.12), neutral),
+        "alphabetic_tokens": np.where(word_based, m["letter_word_ratio"].to_numpy() ** 2, neutral),
+        "repeated_lines": (1 - m["duplicate_line_char_frac"].to_numpy()) ** 2,
+        # Prose has 1-3% digits (dates, figures); tables, listings of scores and codes have far more.
+        "digits": np.exp(-((m["digit_char_ratio"].to_numpy() / 0.12) ** 2)),
+        "punctuated_lines": np.where(multi_line, np.sqrt(m["punctuated_line_ratio"].to_numpy()), neutral),
+        "short_lines": np.where(multi_line, 1 - 0.5 * m["short_line_ratio"].to_numpy(), neutral),
+    }
+    return geometric_mean(list(features.values()), [PROFILE_WEIGHTS[name] for name in features])

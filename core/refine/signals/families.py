@@ -1,38 +1,26 @@
 """The default signal families: thin adapters from the signal modules to the registry interface.
 
-A family's version is the hash of the source files it runs, so editing a signal module recomputes
-exactly the signals it produces and leaves every other cached family alone.
+A family's version is the hash of the code it runs (its adapter, the signal modules the adapter uses
+and every first-party module those import), so editing a signal module, or a parser in core/sources
+it calls, recomputes exactly the signals it produces and leaves every other cached family alone.
 """
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
 from core.refine.signals import (
-    clarity,
-    completeness,
     content_type,
     duplicates,
     language,
     listing_checks,
     media,
-    media_audio,
-    media_image,
     minhash,
     pii,
-    pii_checks,
-    pii_patterns,
     quality,
-    relevance,
-    scoring,
-    separators,
-    stopwords,
-    validity,
 )
 from core.refine.signals.base import SignalFamily, SignalParams, SignalRegistry
 
@@ -47,14 +35,6 @@ MINHASH_COLUMN = "minhash"
 # Families that existed once and were folded into others; their cache files are deleted on the next run.
 # exact_hash and minhash became "duplicates", which tokenizes each text once for both.
 RETIRED_FAMILIES = ("exact_hash", "minhash")
-
-
-def source_version(*modules: ModuleType) -> str:
-    digest = hashlib.sha256()
-    for module in modules:
-        with open(module.__file__, "rb") as handle:
-            digest.update(handle.read())
-    return digest.hexdigest()[:8]
 
 
 def item_texts(items: pd.DataFrame) -> pd.Series:
@@ -127,28 +107,26 @@ def _pii(items: pd.DataFrame, params: SignalParams, upstream: pd.DataFrame) -> p
 
 @lru_cache(maxsize=1)
 def default_registry() -> SignalRegistry:
-    """Every per-batch family, in dependency order (quality reads the listing family's field errors)."""
+    """Every per-batch family, in dependency order (quality reads the listing family's field errors).
+
+    Each declares its compute function, columns and the parameters it reads; its version is the hash of
+    the code that function runs (SignalFamily.from_code), so no version is kept by hand."""
+    family = SignalFamily.from_code
     return SignalRegistry(
         [
-            SignalFamily("listing", source_version(listing_checks), _listing, LISTING_COLUMNS),
-            SignalFamily(
-                "language", source_version(language), _language, ("language", "language_confidence", "script")
-            ),
-            SignalFamily(
-                "content_type", source_version(content_type), _content_type, ("content_type", "modality")
-            ),
-            SignalFamily(
+            family("listing", _listing, LISTING_COLUMNS),
+            family("language", _language, ("language", "language_confidence", "script")),
+            family("content_type", _content_type, ("content_type", "modality")),
+            family(
                 "duplicates",
-                source_version(duplicates, minhash, separators),
                 _duplicates,
                 ("exact_hash", MINHASH_COLUMN),
                 param_fields=("minhash_num_perm", "minhash_shingle_size", "minhash_seed"),
             ),
-            SignalFamily("media", source_version(media, media_image, media_audio), _media, media.MEDIA_COLUMNS),
-            SignalFamily("pii", source_version(pii, pii_checks, pii_patterns), _pii, pii.PII_SIGNAL_COLUMNS),
-            SignalFamily(
+            family("media", _media, media.MEDIA_COLUMNS),
+            family("pii", _pii, pii.PII_SIGNAL_COLUMNS),
+            family(
                 "quality",
-                source_version(quality, clarity, completeness, relevance, validity, scoring, stopwords),
                 quality.quality_signals,
                 quality.QUALITY_COLUMNS,
                 depends_on=("listing",),

@@ -1,9 +1,10 @@
-"""The media signal family: image and audio signals for items whose data_type is image or audio.
+"""The media signal family: image, audio and video signals for items whose data_type is image, audio or video.
 
 Uploaded binaries live in the raw store (GridFS, database "uploads"); an item carries the file id in
 `fields["gridfs_id"]`. Text items get empty media columns, and media items get their own rules: the rule
 scoping in core/refine/rules.py keeps text rules (min_length, language, quality...) off media items
-and media rules (image_*, audio_*, media_problem) off text items.
+and media rules (image_*, audio_*, video_*, media_problem) off text items. Video is judged by its container
+metadata only (core/refine/signals/media_video.py): nothing decodes frames.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import pandas as pd
 
 from core.refine.signals.media_audio import AUDIO_COLUMNS, audio_signals
 from core.refine.signals.media_image import IMAGE_COLUMNS, MediaProblem, hamming_pairs, image_signals
+from core.refine.signals.media_video import VIDEO_COLUMNS, video_signals
 
-MEDIA_DATA_TYPES = ("image", "audio")
+MEDIA_DATA_TYPES = ("image", "audio", "video")
 UPLOADS_DATABASE = "uploads"  # where core/sources/ingest.py puts uploaded binaries
 # "" when the file was judged; else the short reason (empty, corrupt, truncated, too_large, unsupported).
 PROBLEM_COLUMN = "media_problem"
 PROBLEM_DETAIL_COLUMN = "media_problem_detail"
-MEDIA_COLUMNS = (PROBLEM_COLUMN, PROBLEM_DETAIL_COLUMN, *IMAGE_COLUMNS, *AUDIO_COLUMNS)
+MEDIA_COLUMNS = (PROBLEM_COLUMN, PROBLEM_DETAIL_COLUMN, *IMAGE_COLUMNS, *AUDIO_COLUMNS, *VIDEO_COLUMNS)
+SIGNALS_BY_TYPE = {"image": image_signals, "audio": audio_signals, "video": video_signals}
 
 BytesLoader = Callable[[dict], bytes]
 
@@ -49,7 +52,7 @@ def media_row(data_type: str, data: bytes) -> dict:
     """The media columns of one file: its signals, or the problem that stopped them."""
     row = {PROBLEM_COLUMN: "", PROBLEM_DETAIL_COLUMN: ""}
     try:
-        row.update(image_signals(data) if data_type == "image" else audio_signals(data))
+        row.update(SIGNALS_BY_TYPE[data_type](data))
     except MediaProblem as exc:
         row.update({PROBLEM_COLUMN: exc.kind, PROBLEM_DETAIL_COLUMN: str(exc)[:300]})
     return row

@@ -1,14 +1,21 @@
-"""Topic clusters across a whole dataset: TF-IDF + MiniBatchKMeans, labelled by each cluster's top terms.
+"""Topic clusters across a whole dataset: TF-IDF + MiniBatchKMeans, labelled by each cluster's distinctive terms.
 
 This is a cross-batch step (clusters only mean something over the whole set). It is built for 100,000
 documents in seconds: each document contributes its opening `SAMPLE_CHARS` (title and lead say what it is
 about), tokens come from a SeparatorTable and Arrow's split and dictionary encoding, and the term-document matrix
 is built with numpy and scipy instead of a per-token Python loop. Mini-batch k-means is fitted on at most
 `FIT_SAMPLE` documents and then assigns every document to the nearest centre (small sets use full k-means).
+
+Labels are class-based TF-IDF terms (as BERTopic names topics): a term ranks high when many of the topic's
+documents use it and few documents of other topics do. Terms on the full stop-word list of any language
+the topic's documents are written in never appear in a label (the language is read off which short
+function-word lists the documents hit, so an English "war" is not dropped as the German "war"), and two
+label terms that mostly occur side by side in the topic's texts ("prime minister") are shown as one bigram.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -21,9 +28,11 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from stop_words import LANGUAGE_MAPPING, get_stop_words
 
 from core.refine.signals.separators import SeparatorTable
 from core.refine.signals.stopwords import ALL_STOP_WORDS
+from core.refine.signals.stopwords import STOP_WORDS as SHORT_STOP_WORDS
 
 EMPTY_TOPIC = -1
 EMPTY_LABEL = "(empty)"
@@ -32,6 +41,15 @@ FIT_SAMPLE = 20_000
 SMALL_SET = 1_000
 MAX_TERMS = 20_000
 LABEL_TERMS = 3
+# Label candidates per topic, and how many of a topic's texts are read to find bigrams among them.
+LABEL_CANDIDATES, BIGRAM_SAMPLE = 6, 200
+# Two label terms become one bigram when "a b" occurs in this share of the sampled texts holding both.
+BIGRAM_SHARE = 0.6
+# A language's full stop list applies to a topic whose documents hit its short list at least this share
+# as often as they hit the most-hit language's (mixed-language topics get every list they need).
+LANGUAGE_EVIDENCE_SHARE = 0.3
+# The languages read off a text: those with a short function-word list (core/refine/signals/stopwords.py).
+EVIDENCE_LANGUAGES = tuple(SHORT_STOP_WORDS)
 MIN_TOPICS, MAX_TOPICS = 2, 20
 
 # scikit-learn's English list plus the function words of 25 web languages the quality signals use; terms
@@ -48,6 +66,19 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 _DOCUMENT_MARKER = "\x01"  # survives lower() and translate(); removed from the texts themselves
 
 
+@functools.lru_cache(maxsize=64)
+def label_stop_words(language: str) -> frozenset[str]:
+    """Every stop word known for `language`: the short list, the `stop-words` package's long list and, for
+    English, scikit-learn's; apostrophe forms also split ("dell'" -> "dell") as the tokenizer splits them."""
+    words = set(SHORT_STOP_WORDS.get(language, ()))
+    if language in LANGUAGE_MAPPING:
+        words.update(word.lower() for word in get_stop_words(language))
+    if language == "en":
+        words.update(ENGLISH_STOP_WORDS)
+    words.update(part for word in list(words) for part in re.split(r"['’]", word) if part)
+    return frozenset(words)
+
+
 def topic_clusters(texts: pd.Series, n_topics: int | None = None,
                    seed: int = 0) -> tuple[pd.Series, dict[int, str]]:
     """Topic number per text (-1 for texts without usable words) and a readable label per topic.
@@ -59,7 +90,7 @@ def topic_clusters(texts: pd.Series, n_topics: int | None = None,
                                  or n_topics < 1):
         raise ValueError(f"n_topics must be a positive integer or None, got {n_topics!r}")
     topics = np.full(len(texts), EMPTY_TOPIC, dtype=np.int64)
-    counts, terms = term_counts(texts)
+    counts, terms, language_hits = term_counts(texts)
     weights = _tfidf(counts)
     has_terms = np.flatnonzero(weights.getnnz(axis=1) > 0)
     labels: dict[int, str] = {}
@@ -67,15 +98,18 @@ def topic_clusters(texts: pd.Series, n_topics: int | None = None,
         weights = weights[has_terms]
         k = _topic_count(weights, n_topics)
         assignment = _cluster(weights, k, seed)
-        assignment, labels = _ordered_and_labelled(weights, assignment, k, terms)
+        assignment = _largest_first(assignment, k)
+        labels = _labels(counts[has_terms], assignment, terms, language_hits[has_terms],
+                         texts.iloc[has_terms].tolist())
         topics[has_terms] = assignment
     if (topics == EMPTY_TOPIC).any():
         labels[EMPTY_TOPIC] = EMPTY_LABEL
     return pd.Series(topics, index=texts.index, name="topic"), labels
 
 
-def term_counts(texts: pd.Series) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Document x term counts over the texts' openings, stop words and non-words removed.
+def term_counts(texts: pd.Series) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Document x term counts over the texts' openings, stop words and non-words removed, the terms, and
+    document x EVIDENCE_LANGUAGES counts of each language's short-list function words (language evidence).
 
     All openings are lower-cased and joined into one string with a marker token between documents, so
     punctuation stripping and splitting run once over the corpus; the markers' positions give each token's
@@ -106,7 +140,18 @@ def term_counts(texts: pd.Series) -> tuple[sp.csr_matrix, np.ndarray]:
     ones = np.ones(int(kept.sum()), dtype=np.float32)
     counts = sp.csr_matrix((ones, (documents[kept], columns[kept])), shape=(n_docs, int(keep.sum())))
     counts.sum_duplicates()
-    return counts, vocabulary[keep]
+    return counts, vocabulary[keep], _language_hits(codes, documents, vocabulary, n_docs)
+
+
+def _language_hits(codes: np.ndarray, documents: np.ndarray, vocabulary: np.ndarray, n_docs: int) -> np.ndarray:
+    """Per document, how many of its tokens are on each evidence language's short stop list."""
+    hits = np.zeros((n_docs, len(EVIDENCE_LANGUAGES)), dtype=np.float32)
+    terms = pd.Series(vocabulary, dtype=object)
+    for column, language in enumerate(EVIDENCE_LANGUAGES):
+        on_list = terms.isin(SHORT_STOP_WORDS[language]).to_numpy()
+        if on_list.any():
+            hits[:, column] = np.bincount(documents[on_list[codes]], minlength=n_docs)[:n_docs]
+    return hits
 
 
 def _opening(text: str) -> str:
@@ -190,22 +235,81 @@ def _cluster(weights: sp.csr_matrix, k: int, seed: int) -> np.ndarray:
     return model.predict(weights).astype(np.int64)
 
 
-def _ordered_and_labelled(weights: sp.csr_matrix, assignment: np.ndarray, k: int,
-                          terms: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
-    """Renumber topics largest first and label each by its members' highest mean TF-IDF terms."""
+def _largest_first(assignment: np.ndarray, k: int) -> np.ndarray:
+    """Topics renumbered by size, largest 0 (ties keep their order)."""
     sizes = np.bincount(assignment, minlength=k)
     used = [topic for topic in np.argsort(-sizes, kind="stable") if sizes[topic] > 0]
     renumber = np.full(k, EMPTY_TOPIC, dtype=np.int64)
     renumber[used] = np.arange(len(used))
-    assignment = renumber[assignment]
-    membership = sp.csr_matrix((np.ones(len(assignment), dtype=np.float32),
-                                (assignment, np.arange(len(assignment)))), shape=(len(used), len(assignment)))
-    centroids = np.asarray((membership @ weights).todense())
+    return renumber[assignment]
+
+
+def class_tfidf(counts: sp.csr_matrix, assignment: np.ndarray) -> np.ndarray:
+    """Topic x term class-based TF-IDF over document presence: a term's share of the topic's documents
+    times log(1 + average documents per topic / documents using the term anywhere).
+
+    Presence rather than raw counts, so one text repeating a word cannot name its topic.
+    """
+    n_topics = int(assignment.max()) + 1
+    present = counts.copy()
+    present.data = np.ones_like(present.data)
+    membership = sp.csr_matrix((np.ones(len(assignment), dtype=np.float32), (assignment, np.arange(len(assignment)))),
+                               shape=(n_topics, len(assignment)))
+    topic_frequency = np.asarray((membership @ present).todense())
+    sizes = np.bincount(assignment, minlength=n_topics).astype(np.float32)
+    document_frequency = topic_frequency.sum(axis=0)
+    idf = np.log1p(len(assignment) / n_topics / np.maximum(document_frequency, 1))
+    return topic_frequency / np.maximum(sizes, 1)[:, None] * idf[None, :]
+
+
+def _labels(counts: sp.csr_matrix, assignment: np.ndarray, terms: np.ndarray, language_hits: np.ndarray,
+            texts: list) -> dict[int, str]:
+    """A label per topic: its LABEL_TERMS most distinctive terms that are no stop word of its languages."""
+    scores = class_tfidf(counts, assignment)
     labels: dict[int, str] = {}
     seen: dict[str, int] = {}
-    for topic, centroid in enumerate(centroids):
-        top = [int(i) for i in np.argsort(-centroid, kind="stable")[:LABEL_TERMS] if centroid[i] > 0]
-        label = " / ".join(str(terms[i]) for i in top) or "(no terms)"
+    for topic, row in enumerate(scores):
+        members = np.flatnonzero(assignment == topic)
+        stops = _topic_stop_words(language_hits[members].sum(axis=0))
+        ranked = [str(terms[i]) for i in np.argsort(-row, kind="stable") if row[i] > 0]
+        candidates = [term for term in ranked if term not in stops][:LABEL_CANDIDATES]
+        label = " / ".join(_with_bigrams(candidates, [texts[i] for i in members[:BIGRAM_SAMPLE]])) or "(no terms)"
         seen[label] = seen.get(label, 0) + 1
         labels[topic] = label if seen[label] == 1 else f"{label} ({seen[label]})"
-    return assignment, labels
+    return labels
+
+
+def _topic_stop_words(hits: np.ndarray) -> frozenset[str]:
+    if not hits.any():
+        return frozenset()
+    languages = [EVIDENCE_LANGUAGES[i] for i in np.flatnonzero(hits >= LANGUAGE_EVIDENCE_SHARE * hits.max())]
+    return frozenset().union(*(label_stop_words(language) for language in languages))
+
+
+def _with_bigrams(candidates: list[str], sample: list) -> list[str]:
+    """The first LABEL_TERMS label parts from the ranked candidates, joining a candidate with a later one
+    into "a b" when the sampled texts holding both mostly hold them side by side in that order."""
+    openings = [_opening(text).lower() for text in sample if isinstance(text, str)]
+    parts, used = [], set()
+    for position, first in enumerate(candidates):
+        if first in used:
+            continue
+        part = first
+        for second in candidates[position + 1:]:
+            if second not in used and _mostly_adjacent(first, second, openings):
+                part = f"{first} {second}"
+                used.add(second)
+                break
+        used.add(first)
+        parts.append(part)
+        if len(parts) == LABEL_TERMS:
+            break
+    return parts
+
+
+def _mostly_adjacent(first: str, second: str, openings: list[str]) -> bool:
+    both = [text for text in openings if first in text and second in text]
+    if len(both) < 2:
+        return False
+    bigram = re.compile(rf"(?<!\w){re.escape(first)} +{re.escape(second)}(?!\w)")
+    return sum(1 for text in both if bigram.search(text)) >= BIGRAM_SHARE * len(both)

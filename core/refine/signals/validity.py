@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from core.refine.signals.scoring import ramp_down, safe_ratio
+from core.refine.signals.scoring import SCORE_DECIMALS, safe_ratio
 from core.refine.signals.stopwords import ALL_STOP_WORDS
 
 # Lower-case phrases that mark page furniture rather than content. Matched as whole words; a text that
@@ -70,6 +70,11 @@ for _phrase in BOILERPLATE_PHRASES:
 # A text without any anchor word as a token cannot hold a phrase (clarity_measures flags them).
 BOILERPLATE_ANCHORS = frozenset(_PHRASES_BY_ANCHOR)
 VALIDITY_MEASURES = ("boilerplate_hits", "boilerplate_char_frac", "field_error_count")
+BOILERPLATE_SCALE = 0.35  # share of the text on furniture lines at which the credit falls to 1/e
+CUE_DENSITY_SCALE = 7.0  # furniture cues per 100 words at which the credit falls to 1/e
+FIELD_ERROR_CREDIT = 0.6  # kept per listing field error
+# Real prose rarely gives one content word more than ~6% of its content words; stuffed pages 20%+.
+STUFFING_SCALE = 0.15
 
 
 def boilerplate_measures(text: str, sample_chars: int = 20_000) -> tuple[int, float]:
@@ -101,6 +106,18 @@ def boilerplate_measures(text: str, sample_chars: int = 20_000) -> tuple[int, fl
 
 def _error_count(errors) -> int:
     return len([e for e in errors.split(";") if e]) if isinstance(errors, str) else 0
+
+
+def _stuffing_credit(content_words: np.ndarray, top_word_share: np.ndarray) -> np.ndarray:
+    """Credit for how evenly content words are used: 1 when no word dominates.
+
+    In a short text one repeat is already a large share, so the share one extra occurrence adds
+    (1 / content words) is tolerated; beyond it the credit falls smoothly (about 0.99 at a topic word's
+    usual 3-4%, 0.88 at 8%, under 0.01 at 28%), so ordinary articles are graded too.
+    """
+    excess = np.maximum(top_word_share - safe_ratio(1.0, content_words), 0.0)
+    # Cubed: lenient while a word is merely frequent, steep once it dominates.
+    return np.where(content_words >= 10, np.exp(-((excess / STUFFING_SCALE) ** 3)), 1.0)
 
 
 def validity_signals(
@@ -137,21 +154,24 @@ def validity_signals(
     content_words = text_measures["content_word_count"].to_numpy(dtype=float)
     top_word_share = text_measures["top_word_share"].to_numpy(dtype=float)
     hits_per_100_words = safe_ratio(hits * 100, np.maximum(words, 1))
+    # Partial credit: each indicator removes a share of the score that grows smoothly with how much of it
+    # there is, so one "privacy policy" line in a long article costs a little and a cookie wall costs all.
     score = (
         np.where(needs_text & ~has_text, 0.0, 1.0)
-        * ramp_down(boilerplate_frac, 0.15, 0.6)
+        # 15% of the text on furniture lines keeps 0.83, 60% keeps 0.05.
+        * np.exp(-((boilerplate_frac / BOILERPLATE_SCALE) ** 2))
         # Many cues in few words is a furniture block even when the lines are long (a one-line footer).
-        * ramp_down(hits_per_100_words, 3.0, 12.0)
-        # Real prose rarely gives one content word more than ~6% of its content words; stuffed pages 20%+.
-        * np.where(content_words >= 10, ramp_down(top_word_share, 0.08, 0.25), 1.0)
-        * 0.6**field_errors
+        * np.exp(-((hits_per_100_words / CUE_DENSITY_SCALE) ** 2))
+        * _stuffing_credit(content_words, top_word_share)
+        * FIELD_ERROR_CREDIT**field_errors
     )
     return pd.DataFrame(
         {
             "boilerplate_hits": hits,
             "boilerplate_char_frac": boilerplate_frac,
             "field_error_count": field_errors,
-            "validity": np.clip(score, 0.0, 1.0),
+            # Four decimals are all a slider or histogram shows; a cookie wall at 1e-8 reads as 0.
+            "validity": np.clip(np.round(score, SCORE_DECIMALS), 0.0, 1.0),
         },
         index=items.index,
     )

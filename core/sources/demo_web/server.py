@@ -160,19 +160,21 @@ class DemoSites:
 
     @classmethod
     def start(
-        cls, seed: int = 7, scale: float = 1.0, faults: dict[str, str] | None = None, preferred_port: int = 0
+        cls, seed: int = 7, scale: float = 1.0, faults: dict[str, str] | None = None, preferred_port: int = 0,
+        site_addresses=SITE_ADDRESSES,
     ) -> DemoSites:
         """Generate the sites for `seed` (sizes grow with `scale`) and serve them on free loopback ports.
 
         With `preferred_port`, each site first tries that port on its own address, so URLs (and
         with them feeds, sitemaps and saved validators) stay the same across restarts.
+        `site_addresses` lists (name, site factory taking (seed, scale), loopback address) to serve.
         """
         if scale <= 0:
             raise ValueError(f"scale must be > 0, got {scale}")
         for spec in (faults or {}).values():
             cls._check_fault_spec(spec)
         hosts = {}
-        for name, site_class, address in SITE_ADDRESSES:
+        for name, site_class, address in site_addresses:
             host = DemoHost(name, site_class(seed, scale), dict(faults or {}))
             host.server = _bind(address, preferred_port)
             host.server.demo_host = host

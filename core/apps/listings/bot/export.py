@@ -13,7 +13,7 @@ from core.apps.listings.bot.categories import field_label
 from core.apps.listings.bot.drafts import get_draft
 from core.apps.listings.bot.templates import money
 from core.auth import Principal
-from core.sources.listing_values import whole_if_integral
+from core.values import whole_if_integral
 
 EXPORT_FORMATS = {"json": "application/json", "csv": "text/csv", "md": "text/markdown"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

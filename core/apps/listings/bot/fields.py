@@ -6,7 +6,7 @@ Bad values are refused with a message naming the field and what was given; nothi
 from __future__ import annotations
 
 from core.apps.listings.bot.categories import CATEGORIES, CONDITIONS, DEFAULT_CATEGORY
-from core.sources.listing_values import normalise_currency, parse_price, whole_if_integral
+from core.values import normalise_currency, parse_price, whole_if_integral
 
 TEXT_FIELDS = ("title", "item", "brand", "model", "condition", "size", "storage", "colour", "dimensions",
                "material", "location", "delivery", "property_type", "listing_type", "shutter_count")

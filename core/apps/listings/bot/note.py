@@ -2,9 +2,9 @@
 
 Only what the note says is taken: a field without evidence stays missing (and the required-field check names
 it), so a draft never states a fact the seller did not give. Prices, currencies and property facts reuse the
-scrapers' listing helpers (listing_values, listing_phrases), so "€1.299,50", "350 eur" and "3 bedrooms, 85 m²"
-read the same here as on a scraped page. Sentences that carry no parsed fact are kept as the seller's own
-details, word for word.
+shared value parsers (core/values.py) and the scrapers' listing phrases, so "€1.299,50", "350 eur" and
+"3 bedrooms, 85 m²" read the same here as on a scraped page. Sentences that carry no parsed fact are kept as
+the seller's own details, word for word.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from core.apps.listings.bot.categories import CATEGORIES, DEFAULT_CATEGORY, PROPERTY
 from core.sources.listing_phrases import AREA_SQUARE_FEET, AREA_SQUARE_METRES, BATHROOMS, BEDROOMS
-from core.sources.listing_values import (
+from core.values import (
     SQUARE_METRES_PER_SQUARE_FOOT,
     normalise_currency,
     parse_price,

@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from core.refine.signals.duplicates import listing_relist_clusters
-from core.sources.listing_values import IN_STOCK, OUT_OF_STOCK, normalise_availability
 from core.sources.standardize import standardize_document
+from core.values import IN_STOCK, OUT_OF_STOCK, normalise_availability
 
 KINDS = ("new", "price_drop", "relist", "back_in_stock", "gone")
 KIND_LABELS = {"new": "New listing", "price_drop": "Price drop", "relist": "Relisted", "back_in_stock": "Back in stock",

@@ -34,8 +34,8 @@ from core.safe_names import UnsafeNameError, slug_from, upload_base_name, upload
 from core.sources.extract_listing import extract_listing
 from core.sources.html_text import decode_html
 from core.sources.ingest import ensure_dataset, store_documents
-from core.sources.listing_values import normalise_currency, parse_price
 from core.store import lake
+from core.values import normalise_currency, parse_price
 
 MAX_DEPTH = 6
 _LIST_KEYS = ("listings", "items", "results", "data", "edges", "marketplace_listings", "products")

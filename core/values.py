@@ -1,4 +1,7 @@
-"""Normalising raw listing values (prices, currencies, availability, codes, dates) from any source."""
+"""Normalising raw values (prices, currencies, availability, codes, dates) from any source.
+
+Used across layers (scrapers, the listing bot, the marketplace monitor, standardisation), so it lives at the
+top of core and imports nothing from it."""
 from __future__ import annotations
 
 import re
@@ -9,7 +12,11 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from babel.numbers import list_currencies
 from price_parser import Price
 
-from core.sources.listing_phrases import URL_ID_PARAMETERS
+# Query parameters that carry a product number in shop URLs.
+URL_ID_PARAMETERS = frozenset({
+    "pid", "productid", "product_id", "product", "itemid", "item_id", "item", "sku", "id", "articleid",
+    "article_id", "prodid", "prod_id", "goodsid", "goods_id", "iid",
+})
 
 IN_STOCK, OUT_OF_STOCK = "InStock", "OutOfStock"
 SQUARE_METRES_PER_SQUARE_FOOT = 0.09290304

@@ -1,0 +1,44 @@
+"""Logging is configured by one function for every entry point, and calling it again adds nothing."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from principals import as_admin
+
+from core import logging_setup
+from core.monitoring import logs
+
+
+@pytest.fixture
+def fresh_logging():
+    """Undo what configure_logging attaches, so other tests in this worker keep their own root logger."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield root
+    logs.remove_log_handler()
+    for handler in set(root.handlers) - set(handlers):
+        root.removeHandler(handler)
+    logging_setup._console_handler = None
+    root.setLevel(level)
+
+
+def test_repeated_calls_attach_one_handler_of_each_kind(workbench, fresh_logging):
+    before = list(fresh_logging.handlers)
+    for _ in range(3):
+        logging_setup.configure_logging(console=True)
+    added = [h for h in fresh_logging.handlers if h not in before]
+    assert sorted(type(h).__name__ for h in added) == ["MongoLogHandler", "StreamHandler"]
+    assert fresh_logging.getEffectiveLevel() <= logging.INFO  # the console shows INFO lines
+
+
+def test_warnings_reach_the_searchable_logs_and_libraries_stay_quiet(workbench, fresh_logging):
+    logging_setup.configure_logging()
+    marker = uuid.uuid4().hex
+    logging.getLogger("core.somewhere").warning("stored %s", marker)
+    logs.install_log_handler().flush()
+    assert list(logs.search_logs(as_admin(), text=marker)["message"]) == [f"stored {marker}"]
+    assert logging.getLogger("mlflow").level == logging.WARNING
+    assert logging.getLogger("mlflow.sklearn").level == logging.ERROR

@@ -1,0 +1,32 @@
+"""The Refine page draws each rule from its controls description (core/refine/rule_kinds), not per kind."""
+
+import uuid
+
+import streamlit as st
+from apptest_helpers import assert_no_exception, page_app
+from principals import as_supplier
+from refine_fixtures import article_text, ingest_texts
+
+from core.refine.service import dataset_signals, recipe_for
+
+
+def test_refine_page_draws_every_described_control_and_nothing_else(workbench):
+    name = f"refine-controls-{uuid.uuid4().hex[:8]}"
+    ingest_texts(name, [article_text(i) for i in range(6)] + ["short"], app="news")
+    _, signals = dataset_signals(as_supplier(), name)
+    st.cache_data.clear()
+    at = page_app("refine.py", role="supplier")
+    at.selectbox(key="ref_dataset").select(name).run()
+    assert_no_exception(at)
+    described = [(c.widget, c.label) for rule in recipe_for("news").rules for c in rule.controls(signals)]
+    assert {w for w, _ in described} == {"slider", "multiselect", "selectbox"}  # the news recipe uses them all
+    prefix = "ref_rule_"
+    drawn = [("slider", w.label) for w in at.slider if str(w.key).startswith(prefix)]
+    drawn += [("multiselect", w.label) for w in at.multiselect if str(w.key).startswith(prefix)]
+    drawn += [("selectbox", w.label) for w in at.selectbox if str(w.key).startswith(prefix)]
+    assert sorted(drawn) == sorted(described)
+    # A control's value reaches its rule: moving the described minimum-quality slider changes the preview.
+    before = at.metric[1].value
+    [s for s in at.slider if s.label == "Minimum quality"][0].set_value(0.99).run()
+    assert_no_exception(at)
+    assert at.metric[1].value != before
