@@ -231,6 +231,23 @@ def _from_package(spec: str, principal) -> TrainingData:
                                         package=name, version=package["version"], run_id=package.get("run_id")))
 
 
+def dataset_rows_for_scoring(dataset_id: int) -> tuple[pd.DataFrame, dict[int, str]]:
+    """A dataset's items with their fields as columns (empty when it has none), and item id -> raw document id,
+    which predictions and valuations need to write back beside the original documents."""
+    from sqlmodel import select
+
+    from core.refine.runs import load_items
+    from core.store.models import Item
+    from core.store.sql import get_engine
+
+    items = load_items(dataset_id)
+    if items.empty:
+        return items, {}
+    with get_engine().connect() as connection:
+        raw_ids = dict(connection.execute(select(Item.id, Item.raw_id).where(Item.dataset_id == dataset_id)).all())
+    return flatten_fields(items), raw_ids
+
+
 def flatten_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """Items keep structured values (a listing's price, rooms, city) as a JSON `fields` cell: make them columns.
 

@@ -132,21 +132,17 @@ def score_dataset(principal: Principal | None, dataset: str, model_name: str, re
                   progress=None) -> dict:
     """Score every item of `dataset` with a model version; write the predictions beside the raw documents
     (the application's MongoDB `predictions` collection) and into the SQL `prediction` table."""
-    from core.refine.runs import load_items
     from core.store.raw import get_raw_store
     from ml import registry
-    from ml.data import flatten_fields
+    from ml.data import dataset_rows_for_scoring
 
     report = progress or (lambda fraction, message=None: None)
     owned = tenancy.dataset_for(principal, dataset, action="score this dataset")
     number = int(registry.resolve_version(principal, model_name, ref))
     report(0.02, f"Loading the items of {dataset}")
-    items = load_items(owned["id"])
-    if items.empty:
+    frame, raw_ids = dataset_rows_for_scoring(owned["id"])
+    if frame.empty:
         raise TrainingDataError(f"Dataset '{dataset}' has no items to score.")
-    with get_engine().connect() as connection:
-        raw_ids = dict(connection.execute(select(Item.id, Item.raw_id).where(Item.dataset_id == owned["id"])).all())
-    frame = flatten_fields(items)
     store = get_raw_store()
     created_at = datetime.now(UTC)
     written = 0

@@ -25,7 +25,7 @@ from core.auth import Principal
 from core.store.models import Item
 from core.store.models_listings import PropertyValuation
 from core.store.raw import get_raw_store
-from core.store.sql import get_engine, session_scope
+from core.store.sql import session_scope
 from core.tenancy import dataset_for, require_supplier, row_of_owned_dataset
 
 VALUATIONS_COLLECTION = "valuations"
@@ -36,19 +36,15 @@ BATCH_ROWS = 2000
 def value_dataset(principal: Principal | None, dataset: str, model: str | None = None,
                   version: str | int | None = None, progress=None) -> dict:
     """Value every item of `dataset` with a valuation model version and write the results back."""
-    from core.refine.runs import load_items
-    from ml.data import flatten_fields
+    from ml.data import dataset_rows_for_scoring
 
     report = progress or (lambda fraction, message=None: None)
     owned = dataset_for(principal, dataset, action="value this dataset")
     record = valuation_model(principal, model, version)
     report(0.05, f"Loading the listings of {dataset}")
-    items = load_items(owned["id"])
-    if items.empty:
+    frame, raw_ids = dataset_rows_for_scoring(owned["id"])
+    if frame.empty:
         raise ValuationDataError(f"Dataset '{dataset}' has no listings to value.")
-    with get_engine().connect() as connection:
-        raw_ids = dict(connection.execute(select(Item.id, Item.raw_id).where(Item.dataset_id == owned["id"])).all())
-    frame = flatten_fields(items)
     now = datetime.now(UTC)
     counts = dict.fromkeys(FLAGS, 0)
     for start in range(0, len(frame), BATCH_ROWS):
