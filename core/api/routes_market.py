@@ -27,8 +27,11 @@ from core.store.sql import session_scope
 router = APIRouter(tags=["marketplace"])
 
 
-class ListingSummary(BaseModel):
-    listing_id: int
+class _ListingText(BaseModel):
+    """What a listing says, in the search results and in the seller's own view alike."""
+
+    package_id: int
+    seller_id: int
     title: str
     description: str
     tags: list[str]
@@ -36,16 +39,18 @@ class ListingSummary(BaseModel):
     price_cents: int
     currency: str
     license: str
-    seller_id: int
+    created_at: datetime
+
+
+class ListingSummary(_ListingText):
+    listing_id: int
     seller_name: str
-    package_id: int
     package_name: str
     package_version: str
     quality: float | None
     languages: list[str]
     average_rating: float | None
     review_count: int
-    created_at: datetime
 
 
 class ListingIn(BaseModel):
@@ -61,19 +66,9 @@ class ListingIn(BaseModel):
     license: str | None = Field(default=None, max_length=100, description="default: the package's licence")
 
 
-class ListingOut(BaseModel):
+class ListingOut(_ListingText):
     id: int
-    package_id: int
-    seller_id: int
-    title: str
-    description: str
-    tags: list[str]
-    category: str
-    price_cents: int
-    currency: str
-    license: str
     status: str = Field(description="listed | unlisted")
-    created_at: datetime
 
 
 class ReviewOut(BaseModel):
