@@ -9,3 +9,5 @@ from __future__ import annotations
 APPLICATIONS = ("uploads", "news", "marketplace", "property")
 # Crawled sources (feeds, sitemaps, listing indexes, JSON APIs, URL lists) collect for these.
 CRAWLED_APPLICATIONS = tuple(app for app in APPLICATIONS if app != "uploads")
+# Their pages are listings (price, currency, availability), read with a CSS recipe or structured data.
+LISTING_APPS = frozenset({"marketplace", "property"})

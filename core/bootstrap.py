@@ -22,6 +22,20 @@ def init_workbench(settings: Settings | None = None) -> dict:
             **recovered}
 
 
+def start_app_services(settings: Settings | None = None) -> dict:
+    """Everything a long-running app process (the Streamlit app) starts once: the stores, logging into the
+    monitoring logs, and the scheduler thread for saved schedules."""
+    from core.logging_setup import configure_logging
+    from core.scheduler import start_scheduler
+    from core.store.raw import get_raw_store
+
+    info = init_workbench(settings)
+    get_raw_store(settings)  # starts the embedded MongoDB server once for every session
+    configure_logging()  # warnings and errors into the bounded MongoDB logs (core/monitoring/logs.py)
+    start_scheduler()  # saved schedules (options snapshots, news workflows) run while the workbench runs
+    return info
+
+
 def _redacted(url: str) -> str:
     """A database URL without its password, for display."""
     from sqlalchemy.engine import make_url

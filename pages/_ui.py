@@ -18,16 +18,9 @@ USER_KEY = "auth_user"
 
 @st.cache_resource(show_spinner="Starting the workbench stores...")
 def _bootstrap() -> dict:
-    from core.bootstrap import init_workbench
-    from core.logging_setup import configure_logging
-    from core.scheduler import start_scheduler
-    from core.store.raw import get_raw_store
+    from core.bootstrap import start_app_services
 
-    info = init_workbench()
-    get_raw_store()  # starts the embedded MongoDB server once for every session
-    configure_logging()  # warnings and errors into the bounded MongoDB logs (core/monitoring/logs.py)
-    start_scheduler()  # saved schedules (options snapshots, news workflows) run while the workbench runs
-    return info
+    return start_app_services()
 
 
 def bootstrap() -> None:

@@ -1,6 +1,7 @@
 import pandas as pd
 import streamlit as st
 
+from core.applications import LISTING_APPS
 from core.apps.listings.monitor import charts, stats
 from core.apps.listings.monitor.changes import KIND_LABELS, KINDS
 from core.apps.listings.monitor.demo import simulate_market_activity
@@ -18,7 +19,6 @@ from core.apps.listings.monitor.watches import (
 )
 from core.auth import PermissionDenied
 from core.sources.registry import SourceError, list_sources
-from core.sources.standardize import LISTING_APPS
 from core.text_safety import markdown_without_remote_images
 from pages._ui import require_page_user, show_job
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.applications import APPLICATIONS, CRAWLED_APPLICATIONS
+from core.applications import APPLICATIONS, CRAWLED_APPLICATIONS, LISTING_APPS
 from core.auth import PermissionDenied
 from core.plain_errors import plain_error
 from core.sources import allowlist_admin
@@ -95,7 +95,7 @@ with st.expander("Add or update a source"):
         field_map_text = api_right.text_area("Field map: one 'dotted.path: field' per line",
                                              key="src_field_map", height=80,
                                              placeholder="attributes.name: title\nattributes.price.amount: price")
-    elif app in ("marketplace", "property"):
+    elif app in LISTING_APPS:
         recipe_text = st.text_area("CSS recipe: one 'field: selector' per line ('@attr' to read an attribute)",
                                    key="src_recipe", height=120,
                                    placeholder=RECIPE_EXAMPLE)

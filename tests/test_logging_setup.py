@@ -14,8 +14,11 @@ from core.monitoring import logs
 
 @pytest.fixture
 def fresh_logging():
-    """Undo what configure_logging attaches, so other tests in this worker keep their own root logger."""
+    """A root logger without the workbench's handlers (a page test in this worker may have installed them), put
+    back as it was afterwards."""
     root = logging.getLogger()
+    had_store_handler = any(isinstance(h, logs.MongoLogHandler) for h in root.handlers)
+    logs.remove_log_handler()
     level, handlers = root.level, list(root.handlers)
     yield root
     logs.remove_log_handler()
@@ -23,6 +26,8 @@ def fresh_logging():
         root.removeHandler(handler)
     logging_setup._console_handler = None
     root.setLevel(level)
+    if had_store_handler:
+        logs.install_log_handler()
 
 
 def test_repeated_calls_attach_one_handler_of_each_kind(workbench, fresh_logging):

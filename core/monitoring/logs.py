@@ -1,7 +1,7 @@
 """Warnings and errors in one searchable, bounded MongoDB collection (`workbench_monitoring.logs`).
 
 Two feeds:
-- a `logging.Handler` attached to the root logger at start-up (pages/_ui.bootstrap calls
+- a `logging.Handler` attached to the root logger at start-up (core/logging_setup.configure_logging calls
   `install_log_handler`): every WARNING or worse from the workbench's code and libraries, with the
   user and job it ran for when the code bound them (`bound_to`); unbound records are the system's and
   only admins see them;

@@ -17,13 +17,13 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
+from core.applications import LISTING_APPS
 from core.sources.crawl_config import compile_selector
 from core.sources.extract_article import extract_article, language_hint
 from core.sources.extract_listing import extract_listing
 from core.sources.feeds import parse_feed, parse_sitemap
 from core.sources.fetch import FetchResult, PoliteFetcher
 from core.sources.html_text import decode_html
-from core.sources.standardize import LISTING_APPS
 
 log = logging.getLogger(__name__)
 _warm_up_lock = threading.Lock()

@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from core import values
+from core.applications import LISTING_APPS
 
-LISTING_APPS = {"marketplace", "property"}
 TEXT_KEYS = ("text", "body", "content", "article", "articleBody", "description", "summary")
 TITLE_KEYS = ("title", "name", "headline", "subject")
 LISTING_KEYS = ("price", "currency", "sku", "availability", "brand", "gtin", "mpn", "location", "category",

@@ -42,9 +42,9 @@ _SCRIPT_SCAN_MIN_EXTRA_BYTES = 0.15
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 _BULLETS = frozenset("•‣⁃◦▪▫●○■□-*–—·►▶✓✔➤")
 _TERMINAL_PUNCTUATION = frozenset(".!?\"'”’»)。！？…:;")
-# A sentence ends at . ! ? (optionally followed by closing quotes or brackets) before a space or the end.
-_SENTENCE_END = re.compile(r"[.!?。！？…]+[\"'”’»)\]]*(?=\s|$)")
-_WITHOUT_DIGITS = str.maketrans("", "", "0123456789")
+# Inside a line a sentence ends at . ! ? before a space (also behind a closing quote), or at a CJK full stop;
+# every line end closes one too. Counted with str.count, several times cheaper than a regex scan.
+_SENTENCE_MARKS = (". ", "! ", "? ", '." ', ".” ", "。", "！", "？")
 _GRAM_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _DOCUMENT_SHIFT = np.uint64(48)
 _STRADDLING_BITS = np.uint64(0xFFFF) << _DOCUMENT_SHIFT  # above MAX_DOCS_PER_CALL, so never a document
@@ -110,8 +110,8 @@ def _line_counts(text: str, sample: str, tokens: int) -> tuple:
         len(paragraphs),
         *_duplicate_counts(paragraphs),
         len(CJK_STOP_CHAR_PATTERN.findall(sample)) if cjk_chars else 0,
-        len(_SENTENCE_END.findall(sample)),
-        len(sample) - len(sample.translate(_WITHOUT_DIGITS)),
+        sum(map(sample.count, _SENTENCE_MARKS)),
+        sum(map(sample.count, "0123456789")),  # ten C-level counts beat one str.translate tenfold
         len(sample),
     )
 
@@ -279,8 +279,8 @@ def _measures(texts: list[str], flag_words: frozenset[str]) -> pd.DataFrame:
     if flag_words:
         out["flag_word_present"] = words["flag_word_present"]
     out["uncovered_script_ratio"] = safe_ratio(raw["uncovered_script_chars"], words["token_chars"]).clip(0, 1)
-    # A line that does not end in punctuation (a heading, a menu entry) ends a sentence too.
-    sentences = raw["sentence_ends"] + raw["line_count"] - raw["punctuated_lines"]
+    # Every line ends a sentence too, punctuated or not (a heading, a menu entry).
+    sentences = raw["sentence_ends"] + raw["line_count"]
     out["mean_sentence_words"] = safe_ratio(words["tokens"], np.maximum(sentences, 1))
     out["digit_char_ratio"] = safe_ratio(raw["digit_chars"], raw["sample_chars"])
     return out

@@ -12,9 +12,9 @@ import re
 
 from sqlmodel import select, update
 
+from core.applications import LISTING_APPS
 from core.apps.listings.monitor.changes import Listing
 from core.auth import Principal
-from core.sources.standardize import LISTING_APPS
 from core.store.models import User
 from core.store.models_listings import MonitorInboxItem, MonitorSearch
 from core.store.sql import session_scope
