@@ -3,7 +3,7 @@ import streamlit as st
 
 from core import quality_charts as qc
 from core.refine.recipe import RecipeError, parse_recipe
-from core.refine.runs import items_by_ids, list_runs, run_choice_label, run_detail, run_tables
+from core.refine.runs import list_runs, run_choice_label, run_detail, run_tables, with_item_texts
 from core.refine.versions import VersionError, changes_table, compare_runs, dataset_versions
 from core.text_safety import markdown_without_remote_images
 from pages._ui import next_steps, remember, remembered_selectbox, require_page_user
@@ -86,15 +86,14 @@ with dup_tab:
             cluster = st.selectbox("Open a cluster", clusters.index.tolist(), key="q_cluster",
                                    format_func=lambda c: f"{c} ({clusters[c]} members)")
             members = table[table["duplicate_cluster"] == cluster]
-            texts = items_by_ids(user, members["id"].tolist()).set_index("id")
+            members = with_item_texts(user, members, text_chars=600, fields=("text", "url"))
             cols = st.columns(min(len(members), 3))
             for index, member in enumerate(members.itertuples()):
                 with cols[index % len(cols)].container(border=True):
                     verdict = "kept" if member.kept else f"dropped: {member.drop_reason}"
                     st.markdown(f"**item {member.id}** · {verdict} · quality {member.quality:.2f}")
-                    url = str(texts.at[member.id, "url"]) if member.id in texts.index else ""
-                    st.caption(markdown_without_remote_images(url))
-                    st.text(str(texts.at[member.id, "text"])[:600] if member.id in texts.index else "")
+                    st.caption(markdown_without_remote_images(member.url))
+                    st.text(member.text)
 with pii_tab:
     st.plotly_chart(qc.pii_by_type(table), width="stretch", key="q_pii")
     st.caption(f"{metrics.get('items_with_pii', 0):,} items contained personal data; policy: "
@@ -107,9 +106,7 @@ with dropped_tab:
         reason = st.selectbox("Reason", reasons.index.tolist(), key="q_reason",
                               format_func=lambda r: f"{r} ({reasons[r]:,})")
         dropped = table[table["drop_reason"] == reason].head(25)
-        texts = items_by_ids(user, dropped["id"].tolist()).set_index("id")
-        dropped = dropped.assign(text=[str(texts.at[i, "text"])[:300] if i in texts.index else "" for i in
-                                       dropped["id"]])
+        dropped = with_item_texts(user, dropped, text_chars=300, fields=("text",))
         shown = [c for c in ("id", "title", "quality", "language", "text", "url") if c in dropped]
         st.dataframe(dropped[shown], hide_index=True, width="stretch")
         st.download_button("Download these rows (CSV)", dropped[shown].to_csv(index=False), "dropped.csv",

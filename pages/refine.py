@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import quality_charts
 from core.refine.recipe import RecipeError, parse_recipe, recipe_from_yaml
-from core.refine.runs import RefineError, items_by_ids, list_datasets
+from core.refine.runs import RefineError, list_datasets, with_item_texts
 from core.refine.service import cached_signals, preview, recipe_for, signals_path
 from core.store import jobs
 from pages._ui import next_steps, remember, remembered_selectbox, require_page_user, show_job, working
@@ -130,11 +130,9 @@ def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> N
             if sample.empty:
                 st.caption("None.")
                 continue
-            texts = items_by_ids(user, sample["id"].tolist()).set_index("id")
-            rows = [{"id": r.id, "reason": r.drop_reason or "kept", "title": texts.at[r.id, "title"] if r.id in
-                     texts.index else "", "text": str(texts.at[r.id, "text"])[:300] if r.id in texts.index else ""}
-                    for r in sample.itertuples()]
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+            rows = with_item_texts(user, pd.DataFrame({"id": sample["id"],
+                                                       "reason": sample["drop_reason"].fillna("kept")}))
+            st.dataframe(rows, hide_index=True, width="stretch",
                          column_config={"reason": st.column_config.TextColumn("decision")})
 
     left, right = st.columns(2)

@@ -7,10 +7,6 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# croissant.py and datapackage.py still name writer.py's types under TYPE_CHECKING (another change moves them
-# to core.packaging.types); these two type-only edges are the only ones left out of the circle check.
-PENDING_TYPE_ONLY_EDGES = {("core.packaging.croissant", "core.packaging.writer"),
-                           ("core.packaging.datapackage", "core.packaging.writer")}
 
 
 def _module_name(path: Path) -> str:
@@ -60,8 +56,7 @@ def test_packaging_modules_do_not_import_each_other_in_a_circle():
     graph: dict[str, set[str]] = {}
     for path in (ROOT / "core" / "packaging").glob("*.py"):
         module = _module_name(path)
-        graph[module] = {m for m in _imported_modules(path) if m.startswith("core.packaging.")
-                         and (module, m) not in PENDING_TYPE_ONLY_EDGES}
+        graph[module] = {m for m in _imported_modules(path) if m.startswith("core.packaging.")}
     graph = {module: {m for m in targets if m in graph} for module, targets in graph.items()}
 
     def reaches(start: str, goal: str, seen: set[str]) -> bool:

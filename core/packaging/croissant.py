@@ -13,10 +13,10 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from core.packaging.licenses import is_valid_license, license_ids, license_url
+from core.licenses import is_valid_license, license_ids, license_url
 
 if TYPE_CHECKING:
-    from core.packaging.writer import ColumnSpec, DataFile, MediaEntry, PackageMeta
+    from core.packaging.types import ColumnSpec, DataFile, MediaEntry, PackageMeta
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 RECORD_SET_ID = "records"

@@ -6,10 +6,10 @@ import re
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from core.packaging.licenses import license_ids, license_url
+from core.licenses import license_ids, license_url
 
 if TYPE_CHECKING:
-    from core.packaging.writer import ColumnSpec, DataFile, MediaEntry, PackageMeta
+    from core.packaging.types import ColumnSpec, DataFile, MediaEntry, PackageMeta
 
 MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 FIELD_TYPES = {"text": "string", "float": "number", "integer": "integer", "boolean": "boolean",

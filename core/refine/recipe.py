@@ -82,10 +82,6 @@ class Recipe:
         )
 
 
-def recipe_hash(recipe: Recipe) -> str:
-    return recipe.hash
-
-
 def _checked(where: str, parse, *args):
     """parse(*args), its RuleBodyError turned into a RecipeError naming `where`."""
     try:

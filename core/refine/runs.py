@@ -277,12 +277,15 @@ PREVIEW_CHARS = 300
 
 
 def with_item_texts(principal: Principal | None, rows: pd.DataFrame, id_column: str = "id",
-                    text_chars: int = PREVIEW_CHARS) -> pd.DataFrame:
-    """`rows` (a sample: run records, predictions, cluster members) with each item's title and the start of its
-    text beside it, for a page to show. Items the principal may not read get empty strings, as if missing."""
+                    text_chars: int = PREVIEW_CHARS, fields: tuple[str, ...] = ("title", "text")) -> pd.DataFrame:
+    """`rows` (a sample: run records, predictions, cluster members) with each item's `fields` (title, the start
+    of its text, url...) beside it, for a page to show. Items the principal may not read get empty strings,
+    as if missing."""
     keys = rows[id_column].astype(str).tolist()
     found = items_by_ids(principal, keys).set_index("id")
-    titles = found["title"].fillna("").astype(str).to_dict()
-    texts = found["text"].fillna("").astype(str).str.slice(0, text_chars).to_dict()
-    return rows.drop(columns=[c for c in ("title", "text") if c in rows.columns]).assign(
-        title=[titles.get(key, "") for key in keys], text=[texts.get(key, "") for key in keys])
+    values = {}
+    for field in fields:
+        column = found[field].fillna("").astype(str) if field in found else pd.Series("", index=found.index)
+        by_id = (column.str.slice(0, text_chars) if field == "text" else column).to_dict()
+        values[field] = [by_id.get(key, "") for key in keys]
+    return rows.drop(columns=[c for c in fields if c in rows.columns]).assign(**values)
