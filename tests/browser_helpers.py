@@ -171,9 +171,19 @@ def sign_in_again(page, demo_button: str) -> None:
 
 def select_first_row(page, testid_container: str = "[data-testid='stDataFrame']") -> None:
     """Tick the first row of a selectable st.dataframe (a canvas grid: click where the checkbox is drawn)."""
-    grid = page.locator(testid_container).first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
+    from playwright.sync_api import Error as PlaywrightError
+
+    wait_idle(page)  # the grid of a rerun still in flight is replaced under us ("not attached to the DOM")
+    for attempt in range(3):
+        try:
+            grid = page.locator(testid_container).first
+            grid.scroll_into_view_if_needed()
+            box = grid.bounding_box()
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            wait_idle(page)
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
     wait_idle(page)
 

@@ -47,20 +47,20 @@ def test_key_create_makes_the_user_prints_the_key_once_and_the_api_accepts_it(wo
         deadline, me = time.monotonic() + 60, None
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                me = requests.get(f"http://127.0.0.1:{port}/me", headers={"X-API-Key": key}, timeout=5)
+                me = requests.get(f"http://127.0.0.1:{port}/me", headers={"X-API-Key": key}, timeout=30)
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
         assert me is not None and me.status_code == 200, server.stderr.read() if server.poll() is not None else me
         assert me.json()["email"] == f"{user}@workbench.local" and me.json()["role"] == "buyer"
-        schema = requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
+        schema = requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=30).json()
         assert schema["openapi"].startswith("3.") and "/datasets/{name}/uploads" in schema["paths"]
 
         listed = _run("api-key", "list", "--user", user)
         assert listed.returncode == 0 and key[:12] in listed.stdout and key not in listed.stdout
         key_id = listed.stdout.split()[0]
         assert _run("api-key", "revoke", key_id).returncode == 0
-        assert requests.get(f"http://127.0.0.1:{port}/me", headers={"X-API-Key": key}, timeout=5).status_code == 401
+        assert requests.get(f"http://127.0.0.1:{port}/me", headers={"X-API-Key": key}, timeout=30).status_code == 401
     finally:
         server.terminate()
         server.wait(timeout=30)
