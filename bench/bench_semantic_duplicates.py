@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import re
 import resource
@@ -255,18 +256,21 @@ def scale_corpus(articles: list[tuple[str, str]], count: int, rng: random.Random
 
 def report_throughput(corpus: list[str]) -> None:
     tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     embeddings, embedded = embed_texts(corpus)
     embedded_at = time.perf_counter()
     clusters = neighbours_of_embeddings(embeddings, embedded).clusters(DEFAULT_THRESHOLD)
-    finished = time.perf_counter()
+    finished, cpu_used = time.perf_counter(), time.process_time() - cpu_started
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{len(corpus)} docs (first {MAX_WORDS} words each): embedding {embedded_at - started:.1f} s, "
           f"index + neighbours + clusters {finished - embedded_at:.1f} s, "
           f"{len(corpus) / (finished - started):.0f} docs/s overall; "
-          f"{int(clusters.is_duplicate.sum())} flagged as semantic duplicates")
+          f"{int(clusters.is_duplicate.sum())} flagged as semantic duplicates (most of the corpus is "
+          "rewrites of the same articles)")
+    print(f"CPU time {cpu_used:.1f} s = {len(corpus) / cpu_used:.0f} docs per CPU-second "
+          f"(one thread; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores during the run)")
     print(f"peak memory: traced Python/numpy allocations {traced_peak / 2**20:.0f} MB, "
           f"process max RSS {rss_peak_mb:.0f} MB (interpreter, encoder weights, index)")
 
