@@ -109,7 +109,17 @@ def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> N
     remember("recipe_draft", {"dataset": dataset_name, "base": base.to_dict(), "base_hash": base.hash,
                               "recipe": recipe_dict})
     histograms = [drawn for rule in recipe.rules if (drawn := rule.histogram(signals)) is not None]
-    outcome = preview(signals, recipe)
+    try:
+        outcome = preview(signals, recipe)
+    except RecipeError as exc:  # e.g. a rule whose on-demand signals (semantic neighbours) these signals lack
+        st.error(f"This recipe cannot be previewed on these signals: {exc}")
+        if st.button("Compute the signals this recipe needs", key="ref_compute_for_recipe"):
+            st.session_state[job_key] = jobs.submit("signals", {"dataset": dataset_name, "recipe": recipe.to_dict()},
+                                                    user)
+        if job_key in st.session_state:
+            show_job(st.session_state[job_key], key="ref_sig",
+                     describe=lambda result: f"signals of {result.get('items', 0):,} items are ready.")
+        return
     decisions, funnel = outcome["decisions"], outcome["funnel"]
     kept = int(decisions["kept"].sum())
     with effect:

@@ -37,6 +37,9 @@ def varied_signals() -> pd.DataFrame:
         "content_type": ["article", "boilerplate", "code", "article"] * 3,
         "pii_count": [0, 0, 1] * 4,
         "duplicate_cluster": ["a", "a", "b", "c", "c", "c", "d", "e", "f", "g", "h", "i"],
+        # semantic neighbours (ids, cosines): s07 and s08 mean the same, s09 only loosely resembles s10
+        "semantic_neighbour_ids": [[]] * 7 + [["s08"], ["s07"], ["s10"], ["s09"], []],
+        "semantic_neighbour_similarities": [[]] * 7 + [[0.9], [0.9], [0.4], [0.4], []],
         "signal_errors": [""] * n,
     })
 

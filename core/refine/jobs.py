@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from core.refine.recipe import parse_recipe
 from core.refine.service import dataset_signals, refine_dataset
 from core.store.jobs import JobContext, job_function, submit
 from core.store.models import ModelWatch
@@ -12,7 +13,9 @@ from core.store.sql import session_scope
 
 @job_function("signals")
 def signals_job(ctx: JobContext, params: dict) -> dict:
-    items, signals = dataset_signals(ctx.principal, params["dataset"], progress=ctx.progress)
+    # A recipe, when given, switches on the signals its rules need computed on demand (semantic neighbours).
+    recipe = parse_recipe(params["recipe"]) if params.get("recipe") else None
+    items, signals = dataset_signals(ctx.principal, params["dataset"], recipe, progress=ctx.progress)
     return {"items": len(items), "columns": len(signals.columns)}
 
 

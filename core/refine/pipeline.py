@@ -21,6 +21,7 @@ import pandas as pd
 from core.refine.cache import SignalCache, content_hashes
 from core.refine.crossbatch import duplicate_clusters, topic_columns
 from core.refine.executor import Executor, InProcessExecutor, make_executor
+from core.refine.semantic_signals import semantic_neighbour_columns
 from core.refine.signals.base import SIGNAL_ERRORS, SignalFamily, SignalParams, SignalRegistry
 from core.refine.signals.families import MINHASH_COLUMN, RETIRED_FAMILIES, default_registry, text_or_title
 from core.refine.signals.quality import quality_score
@@ -150,6 +151,10 @@ def compute_signals(
                                  report, cache)
         report(0.92, "Clustering duplicates and topics")
         signals = _cross_batch(items, signals, params, topics)
+        if params.semantic_duplicates:
+            report(0.95, f"Finding semantic duplicates among {n:,} items (embeddings cached per text)")
+            neighbours = semantic_neighbour_columns(items, signals, cache.directory if cache is not None else None)
+            signals = pd.concat([signals, neighbours], axis=1)
     finally:
         topics_thread.shutdown(wait=True, cancel_futures=True)
     report(1.0, f"Signals for {n:,} items in {time.perf_counter() - started:.1f} s")

@@ -33,7 +33,7 @@ from core.refine.signals.base import DEFAULT_QUALITY_WEIGHTS, SignalParams
 from core.store.lake import atomic_path
 
 __all__ = ["Recipe", "RecipeError", "Rule", "parse_recipe", "parse_rule", "recipe_from_yaml", "load_recipe",
-           "save_recipe", "default_recipe", "default_recipe_names", "recipe_hash"]
+           "save_recipe", "default_recipe", "default_recipe_names"]
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 MAX_RECIPE_CHARS = 64 * 1024  # the shipped recipes are under 1 KB
@@ -73,12 +73,14 @@ class Recipe:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
     def signal_params(self, base: SignalParams | None = None) -> SignalParams:
-        """Signal parameters carrying this recipe's topic and quality weights."""
+        """Signal parameters carrying this recipe's topic and quality weights, and switching on the signals
+        its rules need computed on demand (RuleKind.needs_signal_params)."""
         return replace(
             base or SignalParams(),
             topic_keywords=self.topic_keywords,
             topic_examples=self.topic_examples,
             quality_weights=dict(self.quality_weights),
+            **{name: value for rule in self.rules for name, value in rule.needs_signal_params.items()},
         )
 
 

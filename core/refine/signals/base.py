@@ -51,6 +51,9 @@ class SignalParams:
     n_topics: int | None = None
     topic_seed: int = 0
     families: tuple[str, ...] | None = None  # None: every registered family
+    # Semantic neighbours over the whole dataset (core/refine/semantic_signals.py): slow, so only for a recipe
+    # holding a semantic_duplicates rule.
+    semantic_duplicates: bool = False
 
     def __post_init__(self):
         if self.batch_size < 1:
