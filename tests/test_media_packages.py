@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import soundfile
 from frictionless import validate as frictionless_validate
+from media_fixtures import personal_exif
 from PIL import ExifTags, Image
 from sqlmodel import select
 
@@ -57,13 +58,7 @@ def _encode(image: Image.Image, fmt: str, **options) -> bytes:
 
 
 def png_with_gps() -> bytes:
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "TestCam"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (52.0, 31.0, 12.0)
-    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.BodySerialNumber] = "SN-12345"
-    return _encode(_photo(1), "PNG", exif=exif.tobytes())
+    return _encode(_photo(1), "PNG", exif=personal_exif())
 
 
 def wav(seconds: float = 1.0) -> bytes:

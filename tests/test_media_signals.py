@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile
+from media_fixtures import personal_exif
 from PIL import ExifTags, Image, ImageFilter
 from sqlmodel import select
 
@@ -98,13 +99,7 @@ def test_huge_dimensions_are_refused_from_the_header_alone():
 
 
 def _with_gps_and_serial(fmt: str) -> bytes:
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "TestCam"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (52.0, 31.0, 12.0)
-    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.BodySerialNumber] = "SN-12345"
-    return _encode(_photo(size=(200, 150)), fmt, exif=exif.tobytes())
+    return _encode(_photo(size=(200, 150)), fmt, exif=personal_exif())
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])

@@ -24,30 +24,29 @@ if TYPE_CHECKING:
 
 DEMO_LICENSE = "CC-BY-4.0"
 _demo_lock = threading.Lock()
-_demo_sites = None
-_demo_social = None
+_demo_servers: dict[str, object] = {}
+
+
+def _started_once(name: str, start):
+    """A demo server started once per process (under a lock: two jobs may ask at the same moment)."""
+    with _demo_lock:
+        if name not in _demo_servers:
+            _demo_servers[name] = start()
+        return _demo_servers[name]
 
 
 def demo_sites():
     """The local demo web sites, started once per process on loopback ports."""
-    global _demo_sites
     from core.sources.demo_web import DemoSites
 
-    with _demo_lock:
-        if _demo_sites is None:
-            _demo_sites = DemoSites.start()
-        return _demo_sites
+    return _started_once("web", DemoSites.start)
 
 
 def demo_social():
     """The local demo Mastodon and Bluesky servers, started once per process on loopback ports."""
-    global _demo_social
     from core.sources.demo_web.social import DemoSocial
 
-    with _demo_lock:
-        if _demo_social is None:
-            _demo_social = DemoSocial.start()
-        return _demo_social
+    return _started_once("social", DemoSocial.start)
 
 
 def register_demo_social_sources(principal: Principal) -> list[str]:
