@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # tests still running in this process.
 CLI_DATA_DIR = Path(tempfile.mkdtemp(prefix="dbw-api-cli-")) / "data"
 CLI_ENV = {**os.environ, "DATA_DIR": str(CLI_DATA_DIR)}
+atexit.register(shutil.rmtree, CLI_DATA_DIR.parent, ignore_errors=True)
 
 
 def _run(*args, timeout=120):
