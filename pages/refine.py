@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import quality_charts
 from core.refine.recipe import RecipeError, parse_recipe, recipe_from_yaml
+from core.refine.rule_kinds import addable_rules
 from core.refine.runs import RefineError, list_datasets, with_item_texts
 from core.refine.service import cached_signals, preview, recipe_for, signals_path
 from core.store import jobs
@@ -71,6 +72,16 @@ if shown.hash != base.hash and st.button("Reset to the default recipe", key="ref
     for widget_key in [k for k in st.session_state if str(k).startswith("ref_rule_")]:
         del st.session_state[widget_key]
     st.rerun()
+with st.expander("Add a rule"):
+    addable = addable_rules([rule.kind for rule in shown.rules])
+    kind = st.selectbox("Rule kind", list(addable), key="ref_add_kind",
+                        format_func=lambda name: name.replace("_", " "))
+    st.caption("It starts from an example threshold; tune it below like the other rules.")
+    if st.button("Add this rule", key="ref_add_rule", disabled=not addable):
+        extended = parse_recipe({**shown.to_dict(), "rules": [*shown.to_dict()["rules"], {kind: addable[kind]}]})
+        remember("recipe_draft", {"dataset": dataset_name, "base": extended.to_dict(), "base_hash": extended.hash,
+                                  "recipe": extended.to_dict()})
+        st.rerun()
 
 
 def _draw(control, key: str):
@@ -128,9 +139,9 @@ def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> N
         c2.metric("Would keep", f"{kept:,} ({kept / max(len(decisions), 1):.0%})")
         st.caption(f"Recipe id {recipe.hash}: the same rules always give the same id.")
         st.plotly_chart(quality_charts.rule_funnel(funnel, len(decisions)), width="stretch", key="ref_funnel")
-    for column, low, high in histograms:
+    for position, (column, low, high) in enumerate(histograms):  # two rules may bound the same column
         st.plotly_chart(_histogram(user, dataset_name, signals_mtime, column, low, high), width="stretch",
-                        key=f"ref_hist_{column}")
+                        key=f"ref_hist_{position}_{column}")
 
     st.subheader("Samples")
     kept_tab, dropped_tab = st.tabs(["Would keep", "Would drop"])

@@ -30,3 +30,24 @@ def test_refine_page_draws_every_described_control_and_nothing_else(workbench):
     [s for s in at.slider if s.label == "Minimum quality"][0].set_value(0.99).run()
     assert_no_exception(at)
     assert at.metric[1].value != before
+
+
+def test_a_rule_added_on_the_page_is_drawn_and_applied(workbench):
+    name = f"refine-add-{uuid.uuid4().hex[:8]}"
+    ingest_texts(name, [article_text(i) for i in range(6)] + ["short"], app="news")
+    dataset_signals(as_supplier(), name)
+    st.cache_data.clear()
+    at = page_app("refine.py", role="supplier")
+    at.selectbox(key="ref_dataset").select(name).run()
+    rules_before = len([s for s in at.slider if str(s.key).startswith("ref_rule_")])
+    offered = at.selectbox(key="ref_add_kind").options
+    assert "pii" not in offered and "duplicates" not in offered  # once per recipe, and the news recipe has them
+    at.selectbox(key="ref_add_kind").select("min_length").run()
+    at.button(key="ref_add_rule").click().run()
+    assert_no_exception(at)
+    sliders = [s for s in at.slider if str(s.key).startswith("ref_rule_")]
+    assert len(sliders) == rules_before + 1
+    # The added rule works like the others: a high minimum length drops every item of this small dataset.
+    sliders[-1].set_value(sliders[-1].max).run()
+    assert_no_exception(at)
+    assert at.metric[1].value == "0 (0%)"

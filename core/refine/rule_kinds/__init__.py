@@ -76,3 +76,10 @@ def parse_rule(raw: Any, position: int) -> RuleKind:
         return rule_adapter().validate_python(data)
     except ValidationError as exc:
         raise RecipeError(capped(f"{where} ({kind}): {_first_problem(exc)}")) from None
+
+
+def addable_rules(present: list[str]) -> dict[str, Any]:
+    """kind -> its example body, for each kind a recipe whose rules are of kinds `present` may still gain (a
+    once-per-recipe kind already there is left out): what the Refine page offers under "Add a rule"."""
+    return {name: cls.example if cls.starter is None else cls.starter for name, cls in rule_kinds().items()
+            if cls.example is not None and not (cls.once_per_recipe and name in present)}

@@ -98,6 +98,8 @@ class RuleKind(BaseModel):
     once_per_recipe: ClassVar[bool] = False
     # A YAML body that drops something (documentation, and the tests every kind must pass).
     example: ClassVar[Any] = None
+    # The body a rule added on the Refine page starts from, when the example would surprise there.
+    starter: ClassVar[Any] = None
     # SignalParams fields a recipe holding this rule sets, for signals computed only on demand (a costly
     # cross-batch step such as semantic neighbours).
     needs_signal_params: ClassVar[dict[str, Any]] = {}

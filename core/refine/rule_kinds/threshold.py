@@ -16,6 +16,7 @@ from core.refine.rule_kinds.base import Control, RuleBodyError, RuleKind, fmt, m
 class Threshold(RuleKind):
     kind: Literal["threshold"] = "threshold"
     example: ClassVar[Any] = {"column": "quality", "min": 0.3, "max": 0.8}
+    starter: ClassVar[Any] = {"column": "quality", "min": 0.5}  # an upper bound would drop the best items
     column_name: str = Field(min_length=1)
     min: float | None = Field(default=None, strict=True)  # strict: a bool is not a bound
     max: float | None = Field(default=None, strict=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from operator import itemgetter, methodcaller
 from typing import Iterable
 
 import numpy as np
@@ -42,6 +43,8 @@ _SCRIPT_SCAN_MIN_EXTRA_BYTES = 0.15
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 _BULLETS = frozenset("•‣⁃◦▪▫●○■□-*–—·►▶✓✔➤")
 _TERMINAL_PUNCTUATION = frozenset(".!?\"'”’»)。！？…:;")
+_FIRST_CHAR, _LAST_CHAR = itemgetter(0), itemgetter(-1)
+_ELLIPSIS_END = methodcaller("endswith", ("...", "…"))
 # Inside a line a sentence ends at . ! ? before a space (also behind a closing quote), or at a CJK full stop;
 # every line end closes one too. Counted with str.count, several times cheaper than a regex scan.
 _SENTENCE_MARKS = (". ", "! ", "? ", '." ', ".” ", "。", "！", "？")
@@ -92,20 +95,19 @@ def _line_counts(text: str, sample: str, tokens: int) -> tuple:
     """Per-text counts that need the text's lines and paragraphs (a few dozen per document)."""
     cjk_chars, uncovered_chars = _script_chars(sample)
     word_count = len(text.split()) if len(text) > len(sample) else tokens
-    lines = [line.strip() for line in sample.split("\n")]
-    lines = [line for line in lines if line]
-    paragraphs = [p.strip() for p in _PARAGRAPH_BREAK.split(sample)]
-    paragraphs = [p for p in paragraphs if p]
+    # map/filter/sum over C callables: no Python frame per line, the costliest part here before.
+    lines = list(filter(None, map(str.strip, sample.split("\n"))))
+    paragraphs = list(filter(None, map(str.strip, _PARAGRAPH_BREAK.split(sample))))
     return (
         word_count + cjk_chars,
         cjk_chars,
         uncovered_chars,
         sample.count("#") + sample.count("...") + sample.count("…"),
         len(lines),
-        sum(1 for line in lines if line[0] in _BULLETS),
-        sum(1 for line in lines if line.endswith(("...", "…"))),
-        sum(1 for line in lines if line[-1] in _TERMINAL_PUNCTUATION),
-        sum(1 for line in lines if len(line) < SHORT_LINE_CHARS),
+        sum(map(_BULLETS.__contains__, map(_FIRST_CHAR, lines))),
+        sum(map(_ELLIPSIS_END, lines)),
+        sum(map(_TERMINAL_PUNCTUATION.__contains__, map(_LAST_CHAR, lines))),
+        sum(map(SHORT_LINE_CHARS.__gt__, map(len, lines))),
         *_duplicate_counts(lines),
         len(paragraphs),
         *_duplicate_counts(paragraphs),
