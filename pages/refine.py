@@ -151,8 +151,8 @@ def recipe_workbench(signals: pd.DataFrame, base, shown, dataset_name: str) -> N
             if sample.empty:
                 st.caption("None.")
                 continue
-            rows = with_item_texts(user, pd.DataFrame({"id": sample["id"],
-                                                       "reason": sample["drop_reason"].fillna("kept")}))
+            reasons = sample["drop_reason"].fillna("").replace("", "kept")  # a kept item has no drop reason
+            rows = with_item_texts(user, pd.DataFrame({"id": sample["id"], "reason": reasons}))
             st.dataframe(rows, hide_index=True, width="stretch",
                          column_config={"reason": st.column_config.TextColumn("decision")})
 

@@ -51,3 +51,17 @@ def test_a_rule_added_on_the_page_is_drawn_and_applied(workbench):
     sliders[-1].set_value(sliders[-1].max).run()
     assert_no_exception(at)
     assert at.metric[1].value == "0 (0%)"
+
+
+def test_the_samples_say_kept_or_the_reason_and_show_the_text(workbench):
+    name = f"refine-samples-{uuid.uuid4().hex[:8]}"
+    ingest_texts(name, [article_text(i) for i in range(4)] + ["short"], app="news")
+    dataset_signals(as_supplier(), name)
+    st.cache_data.clear()
+    at = page_app("refine.py", role="supplier")
+    at.selectbox(key="ref_dataset").select(name).run()
+    assert_no_exception(at)
+    samples = [frame.value for frame in at.dataframe if "reason" in frame.value.columns]
+    kept, dropped = samples
+    assert set(kept["reason"]) == {"kept"} and kept["text"].str.len().min() > 100
+    assert "kept" not in set(dropped["reason"]) and dropped["reason"].str.len().min() > 0
