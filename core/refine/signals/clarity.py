@@ -46,11 +46,12 @@ _TERMINAL_PUNCTUATION = frozenset(".!?\"'”’»)。！？…:;")
 _FIRST_CHAR, _LAST_CHAR = itemgetter(0), itemgetter(-1)
 _ELLIPSIS_END = methodcaller("endswith", ("...", "…"))
 # Inside a line a sentence ends at . ! ? before a space (also behind a closing quote), or at a CJK full stop;
-# every line end closes one too. Counted on the UTF-8 bytes (a character's encoding never starts inside
-# another's, so byte counts equal str counts): ! and ? are first turned into . so one count finds all three
-# ". ", "! ", "? " - a str.count pass per mark was the costliest part of the line counts.
+# every line end closes one too. The ASCII marks are counted on the UTF-8 bytes (a character's encoding never
+# starts inside another's, so byte counts equal str counts) with ! and ? first turned into ., so one count finds
+# all of ". ", "! ", "? " - a str.count pass per mark was the costliest part of the line counts. The others are
+# counted on the str, where a Latin-1 text skips them at once.
 _END_MARKS_TO_PERIOD = bytes.maketrans(b"!?", b"..")
-_NON_ASCII_SENTENCE_MARKS = tuple(mark.encode() for mark in (".” ", "。", "！", "？"))
+_NON_ASCII_SENTENCE_MARKS = (".” ", "。", "！", "？")
 _DIGITS = b"0123456789"
 _GRAM_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _DOCUMENT_SHIFT = np.uint64(48)
@@ -95,11 +96,11 @@ def _script_chars(sample: str, utf8_length: int) -> tuple[int, int]:
     return cjk, uncovered
 
 
-def _sentence_marks(encoded: bytes) -> int:
-    """Sentence ends inside the lines of a UTF-8 sample (see _END_MARKS_TO_PERIOD)."""
+def _sentence_marks(sample: str, encoded: bytes) -> int:
+    """Sentence ends inside the lines of a sample, given its UTF-8 bytes too (see _END_MARKS_TO_PERIOD)."""
     marks = encoded.translate(_END_MARKS_TO_PERIOD).count(b". ") + encoded.count(b'." ')
-    if not encoded.isascii():
-        marks += sum(map(encoded.count, _NON_ASCII_SENTENCE_MARKS))
+    if len(encoded) != len(sample):  # not ASCII
+        marks += sum(map(sample.count, _NON_ASCII_SENTENCE_MARKS))
     return marks
 
 
@@ -125,7 +126,7 @@ def _line_counts(text: str, sample: str, tokens: int) -> tuple:
         len(paragraphs),
         *_duplicate_counts(paragraphs),
         len(CJK_STOP_CHAR_PATTERN.findall(sample)) if cjk_chars else 0,
-        _sentence_marks(encoded),
+        _sentence_marks(sample, encoded),
         len(encoded) - len(encoded.translate(None, _DIGITS)),  # digits are single bytes in UTF-8
         len(sample),
     )
