@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core.auth import PermissionDenied, Principal, require_role
-from core.store.models import DataPackage, Dataset, RefinementRun, Source
+from core.store.models import DataPackage, Dataset, Listing, RefinementRun, Source
 from core.store.sql import session_scope
 
 SUPPLY_ROLES = ("supplier", "admin")
@@ -150,3 +150,17 @@ def package_for(principal: Principal | None, package_id: int, action: str = "use
 
 def job_visible(principal: Principal | None, job: dict | None) -> bool:
     return principal is not None and job is not None and owns(principal, job.get("created_by"))
+
+
+def sellers_listing(session, principal: Principal | None, listing_id: int, *, missing: type[Exception],
+                    change: str = "this listing") -> Listing:
+    """The listing `principal` may change (its seller, or an admin), read in `session`; `missing` is the
+    error for an unknown id (each caller's own kind)."""
+    if principal is None:
+        raise PermissionDenied("Sign in to change a listing.")
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise missing(f"Listing #{listing_id} does not exist.")
+    if principal.role != "admin" and listing.seller_id != principal.id:
+        raise PermissionDenied(f"Only the seller or an admin can change {change}.")
+    return listing

@@ -188,14 +188,15 @@ def select_first_row(page, testid_container: str = "[data-testid='stDataFrame']"
     wait_idle(page)
 
 
-def start_demo_and_scrape(page, app_url: str) -> None:
-    """Open the app, press "Try the demo" (the demo admin) and scrape the demo sources."""
+def start_demo_and_scrape(page, app_url: str, button: str = "Scrape the demo sources") -> None:
+    """Open the app, press "Try the demo" (the demo admin) and scrape the demo sources (or, by `button` on
+    the Sources page, another demo such as the social posts)."""
     page.goto(app_url)
     wait_idle(page)
     page.get_by_role("button", name="Try the demo").click()
     wait_idle(page)
     open_page(page, "Sources & Scraping")
-    page.get_by_role("button", name="Scrape the demo sources").click()
+    page.get_by_role("button", name=button).click()
     wait_for_text(page, r"Scrape job \d+ finished")
 
 

@@ -10,8 +10,7 @@ from browser_helpers import (
     screenshot,
     select_first_row,
     serve_app,
-    wait_for_text,
-    wait_idle,
+    start_demo_and_scrape,
 )
 
 pytestmark = pytest.mark.browser
@@ -24,13 +23,7 @@ def app_url(tmp_path_factory):
 
 def test_collect_demo_social_posts_and_open_one(app_url):
     with browser_page() as page:
-        page.goto(app_url)
-        wait_idle(page)
-        page.get_by_role("button", name="Try the demo").click()
-        wait_idle(page)
-        open_page(page, "Sources & Scraping")
-        page.get_by_role("button", name="Collect the demo social posts").click()
-        wait_for_text(page, r"Scrape job \d+ finished")
+        start_demo_and_scrape(page, app_url, button="Collect the demo social posts")
         assert_no_streamlit_exception(page, "Sources after collecting social posts")
         page.get_by_text("Raw social documents").first.wait_for()
         screenshot(page, "social-1-collected")

@@ -10,13 +10,20 @@ from refine_fixtures import article_text, ingest_texts
 from core.refine.service import dataset_signals, recipe_for
 
 
-def test_refine_page_draws_every_described_control_and_nothing_else(workbench):
-    name = f"refine-controls-{uuid.uuid4().hex[:8]}"
-    ingest_texts(name, [article_text(i) for i in range(6)] + ["short"], app="news")
+def _refine_page_on_new_dataset(prefix: str, texts: list[str]):
+    """The Refine page, as a supplier, on a new news dataset of `texts` whose signals are computed; and the
+    signals."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    ingest_texts(name, texts, app="news")
     _, signals = dataset_signals(as_supplier(), name)
     st.cache_data.clear()
     at = page_app("refine.py", role="supplier")
     at.selectbox(key="ref_dataset").select(name).run()
+    return at, signals
+
+
+def test_refine_page_draws_every_described_control_and_nothing_else(workbench):
+    at, signals = _refine_page_on_new_dataset("refine-controls", [article_text(i) for i in range(6)] + ["short"])
     assert_no_exception(at)
     described = [(c.widget, c.label) for rule in recipe_for("news").rules for c in rule.controls(signals)]
     assert {w for w, _ in described} == {"slider", "multiselect", "selectbox"}  # the news recipe uses them all
@@ -33,12 +40,7 @@ def test_refine_page_draws_every_described_control_and_nothing_else(workbench):
 
 
 def test_a_rule_added_on_the_page_is_drawn_and_applied(workbench):
-    name = f"refine-add-{uuid.uuid4().hex[:8]}"
-    ingest_texts(name, [article_text(i) for i in range(6)] + ["short"], app="news")
-    dataset_signals(as_supplier(), name)
-    st.cache_data.clear()
-    at = page_app("refine.py", role="supplier")
-    at.selectbox(key="ref_dataset").select(name).run()
+    at, _ = _refine_page_on_new_dataset("refine-add", [article_text(i) for i in range(6)] + ["short"])
     rules_before = len([s for s in at.slider if str(s.key).startswith("ref_rule_")])
     offered = at.selectbox(key="ref_add_kind").options
     assert "pii" not in offered and "duplicates" not in offered  # once per recipe, and the news recipe has them
@@ -54,12 +56,7 @@ def test_a_rule_added_on_the_page_is_drawn_and_applied(workbench):
 
 
 def test_the_samples_say_kept_or_the_reason_and_show_the_text(workbench):
-    name = f"refine-samples-{uuid.uuid4().hex[:8]}"
-    ingest_texts(name, [article_text(i) for i in range(4)] + ["short"], app="news")
-    dataset_signals(as_supplier(), name)
-    st.cache_data.clear()
-    at = page_app("refine.py", role="supplier")
-    at.selectbox(key="ref_dataset").select(name).run()
+    at, _ = _refine_page_on_new_dataset("refine-samples", [article_text(i) for i in range(4)] + ["short"])
     assert_no_exception(at)
     samples = [frame.value for frame in at.dataframe if "reason" in frame.value.columns]
     kept, dropped = samples

@@ -126,15 +126,21 @@ def test_body_round_trips_in_both_forms_and_bad_bodies_are_named():
         parse_recipe({"name": "two", "rules": [{"semantic_duplicates": 0.7}, {"semantic_duplicates": 0.8}]})
 
 
-def test_refine_page_draws_the_threshold_slider_and_it_changes_the_preview(workbench):
-    name = story_dataset()
-    dataset_signals(as_supplier(), name, semantic_recipe())
+def _refine_page_with_semantic_draft(name: str):
+    """The Refine page on dataset `name`, its working recipe draft holding the semantic rule."""
     st.cache_data.clear()
     at = page_app("refine.py", role="supplier")
     base = semantic_recipe().to_dict()
     at.session_state["working_state"] = {"dataset": name, "recipe_draft": {
         "dataset": name, "base": base, "base_hash": semantic_recipe().hash, "recipe": base}}
     at.selectbox(key="ref_dataset").select(name).run()
+    return at
+
+
+def test_refine_page_draws_the_threshold_slider_and_it_changes_the_preview(workbench):
+    name = story_dataset()
+    dataset_signals(as_supplier(), name, semantic_recipe())
+    at = _refine_page_with_semantic_draft(name)
     assert_no_exception(at)
     [slider] = [s for s in at.slider if s.label == SLIDER_LABEL]
     assert slider.value == 0.65
@@ -150,12 +156,7 @@ def test_refine_page_offers_to_compute_the_neighbours_a_loaded_recipe_needs(work
 
     name = story_dataset()
     dataset_signals(as_supplier(), name, parse_recipe({"name": "plain", "rules": []}))
-    st.cache_data.clear()
-    at = page_app("refine.py", role="supplier")
-    base = semantic_recipe().to_dict()
-    at.session_state["working_state"] = {"dataset": name, "recipe_draft": {
-        "dataset": name, "base": base, "base_hash": semantic_recipe().hash, "recipe": base}}
-    at.selectbox(key="ref_dataset").select(name).run()
+    at = _refine_page_with_semantic_draft(name)
     assert_no_exception(at)
     assert any("needs the semantic neighbours" in str(e.value) for e in at.error)
     [compute] = [b for b in at.button if b.key == "ref_compute_for_recipe"]

@@ -142,14 +142,8 @@ def create_listing(principal: Principal, package_id: int, title: str, descriptio
 
 
 def _set_status(principal: Principal | None, listing_id: int, status: str) -> dict:
-    if principal is None:
-        raise PermissionDenied("Sign in to change a listing.")
     with session_scope() as session:
-        listing = session.get(Listing, listing_id)
-        if listing is None:
-            raise ListingError(f"Listing #{listing_id} does not exist.")
-        if principal.role != "admin" and listing.seller_id != principal.id:
-            raise PermissionDenied("Only the seller or an admin can change this listing.")
+        listing = tenancy.sellers_listing(session, principal, listing_id, missing=ListingError)
         if status == "listed" and listing.status != "listed":
             package = session.get(DataPackage, listing.package_id)
             if package is None or package.status != "published":

@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import delete
 from sqlmodel import select
 
-from core import audit
-from core.auth import PermissionDenied, Principal
+from core import audit, tenancy
+from core.auth import Principal
 from core.licenses import is_valid_license, normalize_license
 from core.market.bundles import bundle_bytes
 from core.packaging.dataset_card import escape_markdown, escape_prose
@@ -112,14 +112,9 @@ def _validated_tiers(tiers: list[dict], package_license: str) -> list[dict]:
 def set_tiers(principal: Principal, listing_id: int, tiers: list[dict]) -> list[dict]:
     """Replace a listing's tiers (its seller or an admin). Sales already made keep the tier they bought.
     The listing's own price becomes the lowest tier price, so catalogue search and sorting stay right."""
-    if principal is None:
-        raise PermissionDenied("Sign in to change a listing.")
     with session_scope() as session:
-        listing = session.get(Listing, listing_id)
-        if listing is None:
-            raise TierError(f"Listing #{listing_id} does not exist.")
-        if principal.role != "admin" and listing.seller_id != principal.id:
-            raise PermissionDenied("Only the seller or an admin can change this listing's tiers.")
+        listing = tenancy.sellers_listing(session, principal, listing_id, missing=TierError,
+                                          change="this listing's tiers")
         cleaned = _validated_tiers(tiers, session.get(DataPackage, listing.package_id).license)
         session.execute(delete(ListingTier).where(ListingTier.listing_id == listing_id))
         for position, tier in enumerate(cleaned):
